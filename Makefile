@@ -1,0 +1,228 @@
+# Makefile for stsdane.
+#
+# This hand-written Makefile is authoritative.  ./configure (optional)
+# only writes config.mak.autogen; a config.mak of your own overrides both.
+#
+# Targets:
+#   all        library, MTA module, fetch module, sts-dane-query   (default)
+#   demo       install missing packages, start the local world, show decisions
+#   check      install missing packages; unit tests, integration tests,
+#              unit tests again under AddressSanitizer + UBSan
+#   unit       Criterion unit tests only
+#   integration  integration tests only (needs root for the local world)
+#   bench      benchmarks (see docs/performance.md)
+#   install    install under $(DESTDIR)$(PREFIX)
+#   clean      remove build/
+#   deps       install missing Debian packages (as root)
+#
+# Variables:
+#   PREFIX=/usr/local  DESTDIR=  V=1 (full command lines)
+#   DEVELOPER=1 (-Werror)  SANITIZE=address,undefined  BUILD=build
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+PKGLIBDIR ?= $(LIBDIR)/stsdane
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DOCDIR ?= $(PREFIX)/share/doc/stsdane
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+
+-include config.mak.autogen
+-include config.mak
+
+SOVERSION = 0
+VERSION = 0.1.0
+
+ifeq ($(V),1)
+Q =
+QUIET_CC =
+QUIET_LD =
+else
+Q = @
+QUIET_CC = @echo '   ' CC $@;
+QUIET_LD = @echo '   ' LD $@;
+endif
+
+WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+
+OPT ?= -O2 -g
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
+	-Iinclude -Isrc $(WARN) $(OPT)
+ifneq ($(SANITIZE),)
+BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+SAN_LDFLAGS = -fsanitize=$(SANITIZE)
+ZDEFS =
+else
+ZDEFS = -Wl,-z,defs
+endif
+BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
+	-DSTSDANE_SYSCONFDIR='"$(SYSCONFDIR)"'
+
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
+
+# Library sources: every src/*.c but the ones that live elsewhere.
+FETCH_SRC = src/fetch_curl.c
+LIB_SRC = $(filter-out $(FETCH_SRC),$(wildcard src/*.c))
+LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+FETCH_OBJ = $(FETCH_SRC:src/%.c=$(BUILD)/obj/%.o)
+CLI_SRC = $(wildcard tools/sts-dane-query/*.c)
+CLI_OBJ = $(CLI_SRC:tools/%.c=$(BUILD)/obj/tools/%.o)
+EXIM_SRC = $(wildcard exim/*.c)
+EXIM_OBJ = $(EXIM_SRC:exim/%.c=$(BUILD)/obj/exim/%.o)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit/%.o)
+TESTBIN_SRC = $(wildcard tests/bin/*.c)
+TESTBIN = $(TESTBIN_SRC:tests/bin/%.c=$(BUILD)/tests/%)
+
+LIBRARY = $(BUILD)/libstsdane.so.$(SOVERSION)
+MODULE = $(BUILD)/stsdane.so
+FETCH_MODULE = $(BUILD)/stsdane-fetch.so
+EXIM_MODULE = $(BUILD)/stsdane-exim.so
+CLI = $(BUILD)/sts-dane-query
+UNIT = $(BUILD)/unit-tests
+
+PROGRAMS = $(LIBRARY) $(MODULE) $(FETCH_MODULE) $(CLI)
+ifneq ($(EXIM_SRC),)
+PROGRAMS += $(EXIM_MODULE)
+endif
+
+.PHONY: all demo check unit unit-asan integration e2e bench install \
+	uninstall clean deps world-start world-stop testbins
+.DELETE_ON_ERROR:
+
+all: $(PROGRAMS) testbins
+
+testbins: $(TESTBIN)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h include/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/fetch_curl.o: src/fetch_curl.c $(wildcard src/*.h include/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard tools/*/*.h include/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/exim/%.o: exim/%.c $(wildcard exim/*.h include/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I/usr/include/exim4 -c -o $@ $<
+
+$(BUILD)/obj/unit/%.o: tests/unit/%.c $(wildcard src/*.h include/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBRARY): $(LIB_OBJ) src/libstsdane.map
+	$(QUIET_LD)$(CC) -shared -Wl,-soname,libstsdane.so.$(SOVERSION) \
+		-Wl,--version-script=src/libstsdane.map $(ZDEFS) \
+		$(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEP_LIBS)
+	$(Q)ln -sf libstsdane.so.$(SOVERSION) $(BUILD)/libstsdane.so
+
+# The module an MTA loads: the same objects, one exported entry point.
+$(MODULE): $(LIB_OBJ) src/module.map
+	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/module.map \
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEP_LIBS)
+
+$(FETCH_MODULE): $(FETCH_OBJ) src/fetch.map
+	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/fetch.map \
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS)
+
+$(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
+	$(QUIET_LD)$(CC) -shared -Wl,--version-script=exim/exim.map \
+		$(ALL_LDFLAGS) -o $@ $(EXIM_OBJ) $(LIB_OBJ) $(DEP_LIBS)
+
+# The CLI reaches the library only through the module it loads.
+$(CLI): $(CLI_OBJ)
+	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) -ldl
+
+$(UNIT): $(UNIT_OBJ) $(LIB_OBJ)
+	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) \
+		$(DEP_LIBS) $(CRITERION_LIBS)
+
+$(BUILD)/tests/%: tests/bin/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) \
+		$(DEP_LIBS)
+
+deps:
+	@sh tools/deps.sh
+
+unit: $(UNIT)
+	$(UNIT) --jobs=2
+
+unit-asan:
+	$(MAKE) BUILD=build/asan SANITIZE=address,undefined OPT='-O1 -g' unit
+
+integration: all
+	BUILD=$(BUILD) sh tests/integration/run.sh
+
+e2e: all
+	BUILD=$(BUILD) sh tests/e2e/run.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+	@if [ -f tests/e2e/run.sh ]; then $(MAKE) e2e; fi
+	$(MAKE) unit-asan
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh tests/world/demo.sh
+
+bench: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh tests/bench/run.sh
+
+world-start: all
+	BUILD=$(BUILD) sh tests/world/world.sh start
+
+world-stop:
+	BUILD=$(BUILD) sh tests/world/world.sh stop
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	install -m 755 $(LIBRARY) $(DESTDIR)$(LIBDIR)/
+	ln -sf libstsdane.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libstsdane.so
+	install -m 755 $(MODULE) $(FETCH_MODULE) $(DESTDIR)$(PKGLIBDIR)/
+	if [ -f $(EXIM_MODULE) ]; then \
+		install -m 755 $(EXIM_MODULE) $(DESTDIR)$(PKGLIBDIR)/; fi
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/stsdane.conf.example README.md $(DESTDIR)$(DOCDIR)/
+	if [ -d docs/systemd ]; then install -d $(DESTDIR)$(UNITDIR) && \
+		install -m 644 docs/systemd/* $(DESTDIR)$(UNITDIR)/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libstsdane.so.$(SOVERSION) \
+		$(DESTDIR)$(LIBDIR)/libstsdane.so \
+		$(DESTDIR)$(BINDIR)/sts-dane-query \
+		$(DESTDIR)$(INCLUDEDIR)/stsdane.h \
+		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1
+	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf build

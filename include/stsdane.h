@@ -1,0 +1,357 @@
+/*
+ * stsdane.h - transport security policy for SMTP delivery: DANE, then MTA-STS
+ *
+ * stsdane answers one question for a mail server at delivery time: for a
+ * recipient domain, must TLS be used, which MX hosts may be used, and what
+ * must the server's certificate match?  It looks for DNSSEC-validated DANE
+ * TLSA records first (RFC 7672), then for an MTA-STS policy (RFC 8461), and
+ * caches what it learned so that many short-lived processes share it.
+ *
+ * Usage, in four steps:
+ *
+ *	stsdane_ctx *ctx = stsdane_new();
+ *	if (stsdane_load_config(ctx, "/etc/stsdane.conf") != STSDANE_OK)
+ *		fprintf(stderr, "%s\n", stsdane_error(ctx));
+ *	stsdane_set(ctx, "fetch_timeout", "5");     (optional, before use)
+ *
+ *	struct stsdane_decision *d;
+ *	if (stsdane_query(ctx, "example.com", 0, &d) == STSDANE_OK) {
+ *		if (d->tempfail)          defer the message
+ *		else if (d->require_tls)  use TLS, only to hosts that
+ *		                          stsdane_host_allowed(d, host) accepts,
+ *		                          and verify with stsdane_verify_chain()
+ *		stsdane_decision_free(d);
+ *	}
+ *	stsdane_free(ctx);
+ *
+ * Conventions: functions return STSDANE_OK (0) or a negative STSDANE_ERR_*
+ * code; a context keeps a detailed message for the last error, returned by
+ * stsdane_error().  Everything the library allocates for the caller is
+ * released by the matching _free() function.  A context is not thread-safe;
+ * use one per thread.
+ *
+ * MTAs that load stsdane at run time should not link against these symbols
+ * but call stsdane_plugin() (see the end of this file) for a versioned
+ * table of function pointers.
+ */
+#ifndef STSDANE_H
+#define STSDANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STSDANE_VERSION_STRING "0.1.0"
+
+/*
+ * Error codes.  This list only grows; a value once published keeps its
+ * meaning.  stsdane_strerror() returns a constant string for each.
+ */
+enum stsdane_err {
+	STSDANE_OK = 0,
+	STSDANE_ERR_NOMEM = -1,		/* out of memory */
+	STSDANE_ERR_INVAL = -2,		/* invalid argument */
+	STSDANE_ERR_CONFIG = -3,	/* bad configuration key or value */
+	STSDANE_ERR_IO = -4,		/* file could not be read or written */
+	STSDANE_ERR_RESOLVER = -5,	/* resolver could not be set up */
+	STSDANE_ERR_FETCH = -6,		/* HTTPS layer could not be set up */
+	STSDANE_ERR_CACHE = -7,		/* cache could not be used */
+	STSDANE_ERR_SYNTAX = -8,	/* input does not parse */
+	STSDANE_ERR_TLS = -9,		/* TLS or certificate layer failure */
+	STSDANE_ERR_LOCKED = -10,	/* setting changed after first use */
+	STSDANE_ERR_VERSION = -11,	/* unsupported interface version */
+	STSDANE_ERR_NOTFOUND = -12,	/* no such entry */
+	STSDANE_ERR_VERIFY = -13,	/* certificate does not satisfy decision */
+	STSDANE_ERR_NETWORK = -14	/* connection failed or timed out */
+};
+
+const char *stsdane_strerror(int err);
+
+/* Which mechanism decided. */
+enum stsdane_mechanism {
+	STSDANE_MECH_NONE = 0,		/* neither DANE nor MTA-STS applies */
+	STSDANE_MECH_MTASTS = 1,	/* an MTA-STS policy applies */
+	STSDANE_MECH_DANE = 2		/* DNSSEC-secure TLSA records apply */
+};
+
+/* MTA-STS policy mode; DANE decisions report ENFORCE. */
+enum stsdane_mode {
+	STSDANE_MODE_NONE = 0,
+	STSDANE_MODE_TESTING = 1,
+	STSDANE_MODE_ENFORCE = 2
+};
+
+/* Where the decision came from. */
+enum stsdane_source {
+	STSDANE_SOURCE_NETWORK = 0,
+	STSDANE_SOURCE_CACHE = 1
+};
+
+/*
+ * What went wrong, when something did.  This is the step that failed, for
+ * programs; the reason string says the same for people.  Only grows.
+ */
+enum stsdane_problem {
+	STSDANE_PROBLEM_NONE = 0,
+	STSDANE_PROBLEM_TXT_MISSING,	/* no _mta-sts TXT record at all */
+	STSDANE_PROBLEM_TXT_SYNTAX,	/* a v=STSv1 record does not parse */
+	STSDANE_PROBLEM_TXT_MULTIPLE,	/* more than one v=STSv1 record */
+	STSDANE_PROBLEM_DNS_TEMPFAIL,	/* SERVFAIL, timeout: try again later */
+	STSDANE_PROBLEM_DNS_BOGUS,	/* DNSSEC validation failed */
+	STSDANE_PROBLEM_POLICY_HOST_DNS, /* mta-sts.DOMAIN has no address */
+	STSDANE_PROBLEM_CONNECT,	/* TCP connection to policy host failed */
+	STSDANE_PROBLEM_TLS,		/* TLS handshake or certificate failed */
+	STSDANE_PROBLEM_TIMEOUT,	/* policy fetch exceeded its deadline */
+	STSDANE_PROBLEM_HTTP_REDIRECT,	/* HTTP 3xx: redirects are not followed */
+	STSDANE_PROBLEM_HTTP_STATUS,	/* HTTP status other than 200 */
+	STSDANE_PROBLEM_MEDIA_TYPE,	/* Content-Type is not text/plain */
+	STSDANE_PROBLEM_TOO_LARGE,	/* body over 64 KiB */
+	STSDANE_PROBLEM_POLICY_SYNTAX,	/* the policy file does not parse */
+	STSDANE_PROBLEM_NULL_MX,	/* domain publishes a null MX: no mail */
+	STSDANE_PROBLEM_DANE_UNUSABLE,	/* secure TLSA, but none usable */
+	STSDANE_PROBLEM_FETCH_OTHER,	/* other HTTPS failure */
+	STSDANE_PROBLEM_INTERNAL	/* resource failure inside stsdane */
+};
+
+const char *stsdane_problem_name(enum stsdane_problem p);
+
+/* DANE status of one MX host (RFC 7672 section 2.2). */
+enum stsdane_dane_status {
+	STSDANE_DANE_INSECURE = 0,	/* no secure TLSA: DANE does not apply */
+	STSDANE_DANE_SECURE = 1,	/* secure TLSA with usable records */
+	STSDANE_DANE_UNUSABLE = 2,	/* secure TLSA, no usable record: TLS
+					   mandatory but unauthenticated */
+	STSDANE_DANE_BOGUS = 3,		/* validation failed: defer */
+	STSDANE_DANE_TEMPFAIL = 4	/* lookup failed: defer */
+};
+
+/* One TLSA record (RFC 6698), as published. */
+struct stsdane_tlsa {
+	uint8_t usage;			/* 2 = DANE-TA, 3 = DANE-EE */
+	uint8_t selector;		/* 0 = full certificate, 1 = SPKI */
+	uint8_t mtype;			/* 0 = exact, 1 = SHA-256, 2 = SHA-512 */
+	size_t len;			/* length of data */
+	unsigned char *data;		/* association data */
+};
+
+/* DANE view of one MX host. */
+struct stsdane_dane_host {
+	char *name;			/* MX host name, as in the MX RRset */
+	char *base_domain;		/* TLSA base domain (RFC 7672 2.2.2) */
+	unsigned preference;		/* MX preference */
+	enum stsdane_dane_status status;
+	size_t ntlsa;			/* usable TLSA records */
+	struct stsdane_tlsa *tlsa;
+};
+
+/*
+ * A decision for one recipient domain.  Allocated by stsdane_query(),
+ * released by stsdane_decision_free(); every pointer inside belongs to it.
+ */
+struct stsdane_decision {
+	char *domain;			/* the domain asked about, lower case */
+	enum stsdane_mechanism mechanism;
+	enum stsdane_mode mode;
+	int require_tls;		/* 1: never deliver in clear text */
+	int tempfail;			/* 1: defer now, do not deliver */
+	int no_mail;			/* 1: null MX, the domain takes no mail */
+	size_t nmx;			/* allowed MX patterns (MTA-STS) */
+	char **mx;
+	char *policy_id;		/* MTA-STS id from TXT, or NULL */
+	uint32_t max_age;		/* MTA-STS max_age, seconds */
+	int64_t expires;		/* when this decision stops being valid,
+					   seconds since the epoch */
+	enum stsdane_source source;
+	enum stsdane_problem problem;	/* what failed, or NONE */
+	char *reason;			/* one line for people */
+	size_t ndane;			/* DANE hosts, in MX preference order */
+	struct stsdane_dane_host *dane;
+};
+
+/* Flags for stsdane_query(). */
+#define STSDANE_QUERY_NO_CACHE	0x1u	/* neither read nor write the cache */
+#define STSDANE_QUERY_REFRESH	0x2u	/* ignore cached data, then store */
+
+/*
+ * Context.  Settings (stsdane_load_config(), stsdane_set()) are accepted
+ * until the first query; after that they fail with STSDANE_ERR_LOCKED.
+ */
+typedef struct stsdane_ctx stsdane_ctx;
+
+stsdane_ctx *stsdane_new(void);
+int stsdane_load_config(stsdane_ctx *ctx, const char *path);
+int stsdane_set(stsdane_ctx *ctx, const char *key, const char *value);
+const char *stsdane_get(const stsdane_ctx *ctx, const char *key);
+const char *stsdane_error(const stsdane_ctx *ctx);
+void stsdane_free(stsdane_ctx *ctx);
+
+/*
+ * Log sink.  Messages that must reach an administrator once (a cache that
+ * cannot be written, a corrupt database moved aside) go here; by default
+ * they go to stderr.  level: 0 error, 1 warning, 2 info, 3 debug.
+ */
+typedef void stsdane_log_fn(void *arg, int level, const char *msg);
+void stsdane_set_log(stsdane_ctx *ctx, stsdane_log_fn *fn, void *arg);
+
+/* Decide for a recipient domain. */
+int stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
+    struct stsdane_decision **out);
+void stsdane_decision_free(struct stsdane_decision *d);
+
+/*
+ * May a connection go to MX host name `host' under this decision?
+ * 1: yes, 0: no.  Without a policy every host is allowed.
+ */
+int stsdane_host_allowed(const struct stsdane_decision *d, const char *host);
+
+/* Names for the enums, for logs and JSON. */
+const char *stsdane_mechanism_name(enum stsdane_mechanism m);
+const char *stsdane_mode_name(enum stsdane_mode m);
+const char *stsdane_source_name(enum stsdane_source s);
+const char *stsdane_dane_status_name(enum stsdane_dane_status s);
+
+/*
+ * Offline checks, no network, for administrators.
+ */
+
+/* A parsed MTA-STS policy file. */
+struct stsdane_policy {
+	enum stsdane_mode mode;
+	uint32_t max_age;
+	size_t nmx;
+	char **mx;
+};
+
+/*
+ * Parse an MTA-STS policy body.  On STSDANE_ERR_SYNTAX, err holds e.g.
+ * "line 3: max_age '604800s' is not a number".
+ */
+int stsdane_policy_parse(const char *body, size_t len,
+    struct stsdane_policy **out, char *err, size_t errlen);
+void stsdane_policy_free(struct stsdane_policy *p);
+
+/* Does MX host name `host' match policy pattern `pattern'? 1 or 0. */
+int stsdane_mx_match(const char *pattern, const char *host);
+
+/*
+ * Evaluate the TXT record set at _mta-sts.DOMAIN: n records, each the
+ * concatenation of its strings.  STSDANE_OK with id (33 bytes) filled;
+ * STSDANE_ERR_NOTFOUND when no record starts with v=STSv1;
+ * STSDANE_ERR_SYNTAX otherwise, with the reason in err.
+ */
+int stsdane_txt_check(const char *const *records, const size_t *lens,
+    size_t n, char id[33], char *err, size_t errlen);
+
+/*
+ * Is one TLSA record, in presentation form "U S M HEX", usable for SMTP
+ * (RFC 7672 3.1)?  STSDANE_OK, or STSDANE_ERR_SYNTAX / STSDANE_ERR_VERIFY
+ * with the reason in err.
+ */
+int stsdane_tlsa_check(const char *text, char *err, size_t errlen);
+
+/*
+ * Does the peer's certificate chain (DER, leaf first) satisfy the decision
+ * for MX host `host'?  STSDANE_OK, or STSDANE_ERR_VERIFY with the reason
+ * in err.  Uses the context's CA file for MTA-STS.
+ */
+struct stsdane_cert {
+	const unsigned char *der;
+	size_t len;
+};
+int stsdane_verify_chain(stsdane_ctx *ctx, const struct stsdane_decision *d,
+    const char *host, const struct stsdane_cert *chain, size_t nchain,
+    char *err, size_t errlen);
+
+/*
+ * Probe: decide, then connect to each MX host on the SMTP port (25, or
+ * the smtp_port setting), EHLO, STARTTLS with SNI, and check the peer's
+ * chain against the decision, the way a sending MTA would.  Every step is
+ * bounded by a timeout; a host that stalls or lies is reported, never
+ * waited on forever.
+ */
+struct stsdane_probe_host {
+	char *name;			/* MX host name */
+	unsigned preference;
+	char *address;			/* address connected to, or NULL */
+	int allowed;			/* the decision allows this host */
+	int connected;
+	int starttls;			/* STARTTLS offered in EHLO reply */
+	int handshake;			/* TLS handshake completed */
+	char *tls_version;		/* e.g. "TLS1.3", or NULL */
+	char *cipher;
+	char *subject;			/* certificate subject DN */
+	size_t ndns_names;		/* subjectAltName DNS names */
+	char **dns_names;
+	int64_t not_after;		/* certificate expiry, epoch seconds */
+	int verified;			/* chain satisfies the decision */
+	char *verdict;			/* "pass", "fail", "no-starttls",
+					   "connect-failed", "not-allowed",
+					   "tls-failed", "timeout", "no-address" */
+	char *reason;			/* one line for people */
+};
+
+struct stsdane_probe {
+	struct stsdane_decision *decision;
+	size_t nhosts;
+	struct stsdane_probe_host *hosts;
+};
+
+int stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
+    struct stsdane_probe **out);
+void stsdane_probe_free(struct stsdane_probe *p);
+
+/*
+ * Plugin interface for MTAs that load stsdane at run time.  Call
+ * stsdane_plugin(STSDANE_PLUGIN_ABI); NULL means this module does not
+ * offer that interface version.  Later versions only append members; the
+ * size member tells how many a module fills.
+ */
+#define STSDANE_PLUGIN_ABI 1
+
+struct stsdane_plugin {
+	unsigned abi;			/* STSDANE_PLUGIN_ABI */
+	size_t size;			/* sizeof(struct stsdane_plugin) */
+	const char *(*version)(void);
+	/* Create a context from a configuration file (NULL: defaults). */
+	stsdane_ctx *(*open)(const char *config_path, char *err,
+	    size_t errlen);
+	int (*set)(stsdane_ctx *, const char *key, const char *value);
+	int (*query)(stsdane_ctx *, const char *domain, unsigned flags,
+	    struct stsdane_decision **);
+	int (*host_allowed)(const struct stsdane_decision *, const char *);
+	void (*decision_free)(struct stsdane_decision *);
+	void (*close)(stsdane_ctx *);
+	const char *(*strerror)(int);
+	const char *(*error)(const stsdane_ctx *);
+	void (*set_log)(stsdane_ctx *, stsdane_log_fn *, void *);
+	int (*verify_chain)(stsdane_ctx *, const struct stsdane_decision *,
+	    const char *, const struct stsdane_cert *, size_t, char *,
+	    size_t);
+	int (*policy_parse)(const char *, size_t, struct stsdane_policy **,
+	    char *, size_t);
+	void (*policy_free)(struct stsdane_policy *);
+	int (*mx_match)(const char *, const char *);
+	int (*txt_check)(const char *const *, const size_t *, size_t,
+	    char[33], char *, size_t);
+	int (*tlsa_check)(const char *, char *, size_t);
+	const char *(*mechanism_name)(enum stsdane_mechanism);
+	const char *(*mode_name)(enum stsdane_mode);
+	const char *(*source_name)(enum stsdane_source);
+	const char *(*problem_name)(enum stsdane_problem);
+	const char *(*dane_status_name)(enum stsdane_dane_status);
+	const char *(*get)(const stsdane_ctx *, const char *);
+	int (*probe)(stsdane_ctx *, const char *, unsigned,
+	    struct stsdane_probe **);
+	void (*probe_free)(struct stsdane_probe *);
+};
+
+const struct stsdane_plugin *stsdane_plugin(unsigned abi);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STSDANE_H */

@@ -1,0 +1,57 @@
+/*
+ * cache.h - the shared cache as the decision module sees it
+ *
+ * A store of byte strings by key, shared by every process of the MTA
+ * (cache_bdb.c, on Berkeley DB), and the encoding of what is stored in it
+ * (cache_record.c).  The decision module reaches the store only through
+ * struct cache_ops, so unit tests can give it an in-memory one.
+ *
+ * Keys:  "sts/DOMAIN"   last valid MTA-STS policy, with its id
+ *        "dane/DOMAIN"  DANE result, valid for the smallest TTL involved
+ *        "neg/DOMAIN"   "no MTA-STS policy", for a bounded time
+ */
+#ifndef STSDANE_CACHE_H
+#define STSDANE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stsdane.h"
+
+typedef void cache_log_fn(void *arg, int level, const char *msg);
+
+struct cache_ops {
+	/* STSDANE_OK with *val malloc'd, STSDANE_ERR_NOTFOUND, or
+	   STSDANE_ERR_CACHE */
+	int (*get)(void *impl, const char *key, unsigned char **val,
+	    size_t *len);
+	int (*put)(void *impl, const char *key, const unsigned char *val,
+	    size_t len);
+	int (*del)(void *impl, const char *key);
+	/* call fn for every entry; fn returns nonzero to stop */
+	int (*foreach)(void *impl, int (*fn)(void *arg, const char *key,
+	    const unsigned char *val, size_t len), void *arg);
+};
+
+/*
+ * cache_bdb.c.  Open (creating if needed) the environment in directory
+ * `dir'.  A corrupt database is moved aside with one log line and
+ * rebuilt.  NULL with err set when the cache cannot be used at all (the
+ * caller then decides uncached and logs that once).
+ */
+void *cache_bdb_open(const char *dir, unsigned max_entries,
+    cache_log_fn *log, void *logarg, char *err, size_t errlen);
+void cache_bdb_close(void *impl);
+extern const struct cache_ops cache_bdb_ops;
+
+/*
+ * cache_record.c: a decision plus the time it was learned, as bytes.
+ * The encoding starts with a format version; a record of another version
+ * or a damaged one decodes as STSDANE_ERR_NOTFOUND, never as data.
+ */
+int cache_record_encode(const struct stsdane_decision *d, int64_t learned,
+    unsigned char **out, size_t *outlen);
+int cache_record_decode(const unsigned char *in, size_t len,
+    struct stsdane_decision **out, int64_t *learned);
+
+#endif /* STSDANE_CACHE_H */

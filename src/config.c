@@ -1,0 +1,624 @@
+/*
+ * NAME
+ *	config.c - settings: defaults, validation, configuration file
+ * SUMMARY
+ *	the one place that knows every configuration key
+ * SYNOPSIS
+ *	#include "internal.h"
+ *
+ *	void settings_init(struct settings *s)
+ *	void settings_release(struct settings *s)
+ *	int settings_set(struct settings *s, const char *key,
+ *	    const char *value, char *err, size_t errlen)
+ *	const char *settings_get(const struct settings *s, const char *key,
+ *	    char *buf, size_t len)
+ *	int settings_load_file(struct settings *s, const char *path,
+ *	    char *err, size_t errlen, int *ioerr)
+ * DESCRIPTION
+ *	settings_init() fills in the defaults; settings_release() frees the
+ *	strings the struct owns (the struct itself belongs to the caller).
+ *
+ *	Keys and values:
+ *	    resolver            IP addresses, each optionally "@port",
+ *	                        separated by spaces or commas; stored as
+ *	                        one space-separated list.  Empty: full
+ *	                        recursion from the root (the default).
+ *	    resolv_conf, trust_anchor_file, unbound_config, ca_file
+ *	                        file paths; empty means not set
+ *	    cache_path          directory; empty means no cache
+ *	    dns_timeout, fetch_timeout
+ *	                        seconds, "5" or "2.5", 0.1 to 300; kept in
+ *	                        milliseconds.  Default 5 each: a delivery
+ *	                        process should not wait longer than that.
+ *	    negative_ttl        whole seconds, 0 to 86400, default 3600
+ *	    smtp_port           1 to 65535, default 25
+ *	    cache_max_entries   1 to 100000000, default 100000
+ *
+ *	Numbers are parsed by hand, digit by digit: strtol() and strtod()
+ *	would accept signs, white space, hexadecimal and trailing junk,
+ *	and strtod() depends on the locale.
+ *
+ *	settings_get() returns the value as settings_set() would accept
+ *	it ("" for an unset path), or NULL for an unknown key.
+ *
+ *	settings_load_file() reads "key = value" lines; blank lines and
+ *	lines whose first non-blank character is '#' are skipped.  White
+ *	space around key and value is dropped; a value may be empty.  The
+ *	file is applied all or nothing: on any error s is left unchanged.
+ * DIAGNOSTICS
+ *	settings_set() and settings_load_file() return 0, or -1 with err set
+ *	("FILE:LINE: unknown key 'dns_timeot'" from a file).  A file that
+ *	cannot be opened or read sets *ioerr to 1.
+ * SEE ALSO
+ *	docs/stsdane.conf.example
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CONFIG_LINE_MAX 4096
+#define QUOTE_MAX 64
+
+#define DEFAULT_DNS_TIMEOUT_MS 5000u
+#define DEFAULT_FETCH_TIMEOUT_MS 5000u
+#define DEFAULT_NEGATIVE_TTL 3600u
+#define DEFAULT_SMTP_PORT 25u
+#define DEFAULT_CACHE_MAX_ENTRIES 100000u
+
+#define MIN_TIMEOUT_MS 100u
+#define MAX_TIMEOUT_MS 300000u
+#define MAX_NEGATIVE_TTL 86400u
+#define MAX_CACHE_ENTRIES 100000000u
+
+enum key_kind {
+	KIND_RESOLVER,
+	KIND_PATH,
+	KIND_TIMEOUT,
+	KIND_UINT
+};
+
+struct key_def {
+	const char *name;
+	enum key_kind kind;
+	size_t off;		/* offset of the field in struct settings */
+	unsigned min;		/* KIND_UINT */
+	unsigned max;
+};
+
+#define OFF(f) offsetof(struct settings, f)
+
+static const struct key_def keys[] = {
+	{"resolver", KIND_RESOLVER, OFF(resolver), 0, 0},
+	{"resolv_conf", KIND_PATH, OFF(resolv_conf), 0, 0},
+	{"trust_anchor_file", KIND_PATH, OFF(trust_anchor_file), 0, 0},
+	{"unbound_config", KIND_PATH, OFF(unbound_config), 0, 0},
+	{"ca_file", KIND_PATH, OFF(ca_file), 0, 0},
+	{"cache_path", KIND_PATH, OFF(cache_path), 0, 0},
+	{"dns_timeout", KIND_TIMEOUT, OFF(dns_timeout_ms), 0, 0},
+	{"fetch_timeout", KIND_TIMEOUT, OFF(fetch_timeout_ms), 0, 0},
+	{"negative_ttl", KIND_UINT, OFF(negative_ttl), 0, MAX_NEGATIVE_TTL},
+	{"smtp_port", KIND_UINT, OFF(smtp_port), 1, 65535},
+	{"cache_max_entries", KIND_UINT, OFF(cache_max_entries), 1,
+	    MAX_CACHE_ENTRIES},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key_def *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+static char **
+str_field(struct settings *s, const struct key_def *k)
+{
+	return (char **)(void *)((char *)s + k->off);
+}
+
+static const char *const *
+str_field_c(const struct settings *s, const struct key_def *k)
+{
+	return (const char *const *)(const void *)((const char *)s + k->off);
+}
+
+static unsigned *
+uint_field(struct settings *s, const struct key_def *k)
+{
+	return (unsigned *)(void *)((char *)s + k->off);
+}
+
+static const unsigned *
+uint_field_c(const struct settings *s, const struct key_def *k)
+{
+	return (const unsigned *)(const void *)((const char *)s + k->off);
+}
+
+/* A printable, bounded copy of an untrusted value for a message. */
+static void
+quote(char *dst, size_t dstlen, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i < QUOTE_MAX && i + 4 < dstlen; i++) {
+		int c = (unsigned char)src[i];
+
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (src[i] != '\0' && i + 4 <= dstlen) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	dst[i] = '\0';
+}
+
+void
+settings_init(struct settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
+	s->fetch_timeout_ms = DEFAULT_FETCH_TIMEOUT_MS;
+	s->negative_ttl = DEFAULT_NEGATIVE_TTL;
+	s->smtp_port = DEFAULT_SMTP_PORT;
+	s->cache_max_entries = DEFAULT_CACHE_MAX_ENTRIES;
+}
+
+void
+settings_release(struct settings *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].kind == KIND_RESOLVER || keys[i].kind == KIND_PATH) {
+			char **f = str_field(s, &keys[i]);
+
+			free(*f);
+			*f = NULL;
+		}
+	}
+}
+
+/* Deep copy, for the all-or-nothing file load.  0 or -1 (ENOMEM). */
+static int
+settings_copy(struct settings *dst, const struct settings *src)
+{
+	size_t i;
+
+	*dst = *src;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].kind == KIND_RESOLVER || keys[i].kind == KIND_PATH)
+			*str_field(dst, &keys[i]) = NULL;
+	}
+	for (i = 0; i < NKEYS; i++) {
+		const char *v;
+
+		if (keys[i].kind != KIND_RESOLVER && keys[i].kind != KIND_PATH)
+			continue;
+		v = *str_field_c(src, &keys[i]);
+		if (v == NULL)
+			continue;
+		*str_field(dst, &keys[i]) = sd_strdup(v);
+		if (*str_field(dst, &keys[i]) == NULL) {
+			settings_release(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Whole number min..max, digits only.  0 or -1. */
+static int
+parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	if (v[0] == '\0')
+		return -1;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		n = n * 10 + (unsigned)(v[i] - '0');
+		if (n > max)
+			return -1;
+	}
+	if (n < min)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/*
+ * Seconds with up to three decimals ("5", "2.5", "0.125") into
+ * milliseconds.  0, or -1 when it is not such a number; the range is
+ * checked by the caller.
+ */
+static int
+parse_seconds(const char *v, unsigned *ms)
+{
+	unsigned long long whole = 0, frac = 0;
+	size_t i = 0, nwhole = 0, nfrac = 0;
+
+	while (v[i] >= '0' && v[i] <= '9') {
+		/* saturate: a huge number is out of range, not junk */
+		whole = whole * 10 + (unsigned)(v[i] - '0');
+		if (whole > 1000000)
+			whole = 1000001;
+		i++;
+		nwhole++;
+	}
+	if (v[i] == '.') {
+		i++;
+		while (v[i] >= '0' && v[i] <= '9') {
+			if (nfrac == 3) {
+				/* finer than a millisecond: only zeros */
+				if (v[i] != '0')
+					return -1;
+			} else {
+				frac = frac * 10 + (unsigned)(v[i] - '0');
+				nfrac++;
+			}
+			i++;
+		}
+		if (nfrac == 0)
+			return -1;
+	}
+	if (v[i] != '\0' || nwhole == 0)
+		return -1;
+	while (nfrac < 3) {
+		frac *= 10;
+		nfrac++;
+	}
+	*ms = (unsigned)(whole * 1000 + frac);
+	return 0;
+}
+
+/*
+ * resolver: validate each address[@port] and build a space-separated
+ * list.  Returns a new string ("" for an empty list), or NULL with err.
+ */
+static char *
+parse_resolver(const char *v, char *err, size_t errlen)
+{
+	size_t vlen = strlen(v), i = 0, o = 0;
+	char *out;
+
+	out = malloc(vlen + 1);
+	if (out == NULL) {
+		sd_snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	while (v[i] != '\0') {
+		char tok[INET6_ADDRSTRLEN + 8];
+		char q[QUOTE_MAX + 4];
+		unsigned char addr[16];
+		size_t start, tlen;
+		char *at;
+
+		while (v[i] == ' ' || v[i] == '\t' || v[i] == ',')
+			i++;
+		if (v[i] == '\0')
+			break;
+		start = i;
+		while (v[i] != '\0' && v[i] != ' ' && v[i] != '\t' &&
+		    v[i] != ',')
+			i++;
+		tlen = i - start;
+		if (tlen >= sizeof(tok)) {
+			sd_snprintf(tok, sizeof(tok), "%.*s", (int)tlen,
+			    v + start);
+			quote(q, sizeof(q), tok);
+			sd_snprintf(err, errlen,
+			    "resolver: '%s' is not an IP address", q);
+			goto fail;
+		}
+		memcpy(tok, v + start, tlen);
+		tok[tlen] = '\0';
+		quote(q, sizeof(q), tok);
+		at = strchr(tok, '@');
+		if (at != NULL) {
+			unsigned port;
+
+			*at = '\0';
+			if (parse_uint(at + 1, 1, 65535, &port) < 0) {
+				sd_snprintf(err, errlen,
+				    "resolver: '%s' has a bad port", q);
+				goto fail;
+			}
+		}
+		if (inet_pton(AF_INET, tok, addr) != 1 &&
+		    inet_pton(AF_INET6, tok, addr) != 1) {
+			sd_snprintf(err, errlen,
+			    "resolver: '%s' is not an IP address", q);
+			goto fail;
+		}
+		if (o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, v + start, tlen);
+		o += tlen;
+	}
+	out[o] = '\0';
+	return out;
+
+fail:
+	free(out);
+	return NULL;
+}
+
+int
+settings_set(struct settings *s, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	const struct key_def *k;
+	char q[QUOTE_MAX + 4];
+	unsigned u;
+	size_t i;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (s == NULL || key == NULL) {
+		sd_snprintf(err, errlen, "no key given");
+		return -1;
+	}
+	k = find_key(key);
+	if (k == NULL) {
+		quote(q, sizeof(q), key);
+		sd_snprintf(err, errlen, "unknown key '%s'", q);
+		return -1;
+	}
+	if (value == NULL)
+		value = "";
+	quote(q, sizeof(q), value);
+
+	switch (k->kind) {
+	case KIND_RESOLVER: {
+		char *list = parse_resolver(value, err, errlen);
+
+		if (list == NULL)
+			return -1;
+		free(*str_field(s, k));
+		if (list[0] == '\0') {
+			free(list);
+			list = NULL;
+		}
+		*str_field(s, k) = list;
+		return 0;
+	}
+	case KIND_PATH: {
+		char *copy = NULL;
+
+		for (i = 0; value[i] != '\0'; i++) {
+			if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+				sd_snprintf(err, errlen, "%s: '%s' contains a "
+				    "control character", k->name, q);
+				return -1;
+			}
+		}
+		if (value[0] != '\0') {
+			copy = sd_strdup(value);
+			if (copy == NULL) {
+				sd_snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		free(*str_field(s, k));
+		*str_field(s, k) = copy;
+		return 0;
+	}
+	case KIND_TIMEOUT:
+		if (parse_seconds(value, &u) < 0) {
+			sd_snprintf(err, errlen,
+			    "%s: '%s' is not a number of seconds", k->name, q);
+			return -1;
+		}
+		if (u < MIN_TIMEOUT_MS || u > MAX_TIMEOUT_MS) {
+			sd_snprintf(err, errlen,
+			    "%s: '%s' is out of range (0.1 to 300 seconds)",
+			    k->name, q);
+			return -1;
+		}
+		*uint_field(s, k) = u;
+		return 0;
+	case KIND_UINT:
+		if (parse_uint(value, k->min, k->max, &u) < 0) {
+			sd_snprintf(err, errlen,
+			    "%s: '%s' is not a whole number from %u to %u",
+			    k->name, q, k->min, k->max);
+			return -1;
+		}
+		*uint_field(s, k) = u;
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+settings_get(const struct settings *s, const char *key, char *buf,
+    size_t len)
+{
+	const struct key_def *k;
+
+	if (s == NULL || key == NULL || buf == NULL || len == 0)
+		return NULL;
+	k = find_key(key);
+	if (k == NULL)
+		return NULL;
+	switch (k->kind) {
+	case KIND_RESOLVER:
+	case KIND_PATH: {
+		const char *v = *str_field_c(s, k);
+
+		if (sd_strlcpy(buf, v == NULL ? "" : v, len) < 0)
+			return NULL;
+		return buf;
+	}
+	case KIND_TIMEOUT: {
+		unsigned ms = *uint_field_c(s, k);
+		int r;
+
+		/* "5", "2.5", "0.125": the shortest form that reads back */
+		if (ms % 1000 == 0)
+			r = sd_snprintf(buf, len, "%u", ms / 1000);
+		else if (ms % 100 == 0)
+			r = sd_snprintf(buf, len, "%u.%u", ms / 1000,
+			    (ms % 1000) / 100);
+		else if (ms % 10 == 0)
+			r = sd_snprintf(buf, len, "%u.%02u", ms / 1000,
+			    (ms % 1000) / 10);
+		else
+			r = sd_snprintf(buf, len, "%u.%03u", ms / 1000,
+			    ms % 1000);
+		return r < 0 ? NULL : buf;
+	}
+	case KIND_UINT:
+		if (sd_snprintf(buf, len, "%u", *uint_field_c(s, k)) < 0)
+			return NULL;
+		return buf;
+	}
+	return NULL;
+}
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * One line, NUL-terminated, without its LF.  0 or -1 with err set to
+ * the message without the FILE:LINE prefix.
+ */
+static int
+load_line(struct settings *s, char *line, char *err, size_t errlen)
+{
+	char *key, *eq, *value, *end;
+	char q[QUOTE_MAX + 4];
+
+	key = line;
+	while (is_space((unsigned char)*key))
+		key++;
+	if (*key == '\0' || *key == '#')
+		return 0;
+	eq = strchr(key, '=');
+	if (eq == NULL) {
+		quote(q, sizeof(q), key);
+		sd_snprintf(err, errlen, "expected 'key = value', found '%s'",
+		    q);
+		return -1;
+	}
+	end = eq;
+	while (end > key && is_space((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	if (*key == '\0') {
+		sd_snprintf(err, errlen, "no key before '='");
+		return -1;
+	}
+	value = eq + 1;
+	while (is_space((unsigned char)*value))
+		value++;
+	end = value + strlen(value);
+	while (end > value && is_space((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	return settings_set(s, key, value, err, errlen);
+}
+
+int
+settings_load_file(struct settings *s, const char *path, char *err,
+    size_t errlen, int *ioerr)
+{
+	struct settings tmp;
+	char line[CONFIG_LINE_MAX + 1];
+	char msg[SD_ERRLEN];
+	unsigned lineno = 0;
+	size_t n = 0;
+	int c, rc = -1, too_long = 0, nul = 0;
+	FILE *fp;
+
+	if (ioerr != NULL)
+		*ioerr = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (s == NULL || path == NULL) {
+		sd_snprintf(err, errlen, "no configuration file given");
+		return -1;
+	}
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		sd_snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		if (ioerr != NULL)
+			*ioerr = 1;
+		return -1;
+	}
+	if (settings_copy(&tmp, s) < 0) {
+		sd_snprintf(err, errlen, "out of memory");
+		fclose(fp);
+		return -1;
+	}
+
+	/* getc() rather than fgets(): a NUL byte must not hide the rest. */
+	for (;;) {
+		c = getc(fp);
+		if (c != EOF && c != '\n') {
+			if (c == '\0')
+				nul = 1;
+			if (n < CONFIG_LINE_MAX)
+				line[n++] = (char)c;
+			else
+				too_long = 1;
+			continue;
+		}
+		if (c == EOF && ferror(fp)) {
+			sd_snprintf(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+			if (ioerr != NULL)
+				*ioerr = 1;
+			goto done;
+		}
+		if (c == EOF && n == 0 && !too_long)
+			break;
+		lineno++;
+		line[n] = '\0';
+		if (too_long) {
+			sd_snprintf(err, errlen, "%s:%u: line longer than %d "
+			    "bytes", path, lineno, CONFIG_LINE_MAX);
+			goto done;
+		}
+		if (nul) {
+			sd_snprintf(err, errlen, "%s:%u: NUL byte", path,
+			    lineno);
+			goto done;
+		}
+		if (load_line(&tmp, line, msg, sizeof(msg)) < 0) {
+			sd_snprintf(err, errlen, "%s:%u: %s", path, lineno,
+			    msg);
+			goto done;
+		}
+		n = 0;
+		if (c == EOF)
+			break;
+	}
+	settings_release(s);
+	*s = tmp;
+	fclose(fp);
+	return 0;
+
+done:
+	settings_release(&tmp);
+	fclose(fp);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * ctx.h - the context behind the opaque stsdane_ctx
+ *
+ * Everything that lives as long as the process uses stsdane lives here,
+ * not in globals.  The resolver, the fetch module and the cache are
+ * created lazily, on first need, so that a decision served from the cache
+ * never sets up the resolver or maps libcurl.
+ */
+#ifndef STSDANE_CTX_H
+#define STSDANE_CTX_H
+
+#include "cache.h"
+#include "dns.h"
+#include "fetch.h"
+#include "internal.h"
+
+struct stsdane_ctx {
+	struct settings settings;
+	int locked;			/* first query done: settings frozen */
+	char error[SD_ERRLEN];		/* detail of the last error */
+
+	const struct dns_ops *dns;	/* NULL until first needed */
+	void *dns_impl;
+	const struct fetch_ops *fetch;	/* NULL until first needed */
+	void *fetch_impl;
+	const struct cache_ops *cache;	/* NULL until opened */
+	void *cache_impl;
+	int cache_tried;		/* opened, or failed and logged once */
+
+	stsdane_log_fn *log;
+	void *log_arg;
+};
+
+/* ctx.c: record an error message; returns err for convenience */
+int ctx_fail(struct stsdane_ctx *ctx, int err, const char *fmt, ...)
+    SD_PRINTF(3, 4);
+void ctx_log(struct stsdane_ctx *ctx, int level, const char *fmt, ...)
+    SD_PRINTF(3, 4);
+/* Set up the resolver if not done yet: STSDANE_OK or an error. */
+int ctx_get_dns(struct stsdane_ctx *ctx);
+/* Load the fetch module if not done yet. */
+int ctx_get_fetch(struct stsdane_ctx *ctx);
+
+#endif /* STSDANE_CTX_H */

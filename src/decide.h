@@ -1,0 +1,45 @@
+/*
+ * decide.h - the decision module: DANE first, then MTA-STS, with the cache
+ *
+ * decide() combines the DNS, fetch and cache layers, which it reaches only
+ * through the structures below, and a clock.  Unit tests hand it scripted
+ * layers and a clock they control; the library hands it the real ones.
+ */
+#ifndef STSDANE_DECIDE_H
+#define STSDANE_DECIDE_H
+
+#include <stdint.h>
+
+#include "cache.h"
+#include "dns.h"
+#include "fetch.h"
+#include "internal.h"
+
+struct decide_env {
+	const struct settings *settings;
+	/* DNS and fetch layers, set up on first need through these */
+	int (*get_fetch)(void *arg, const struct fetch_ops **ops,
+	    void **impl, char *err, size_t errlen);
+	int (*get_dns)(void *arg, const struct dns_ops **ops, void **impl,
+	    char *err, size_t errlen);
+	void *get_arg;
+	/* cache: NULL when not in use */
+	const struct cache_ops *cache;
+	void *cache_impl;
+	/* wall clock, seconds since the epoch; monotonic milliseconds */
+	int64_t (*now)(void *arg);
+	int64_t (*mono_ms)(void *arg);
+	void *clock_arg;
+	void (*log)(void *arg, int level, const char *msg);
+	void *log_arg;
+};
+
+/*
+ * Decide for `domain' (already normalized).  STSDANE_OK with *out set, or
+ * a negative error with err filled (resource failures only: every network
+ * outcome is a decision, with tempfail set where the sender must defer).
+ */
+int decide(struct decide_env *env, const char *domain, unsigned flags,
+    struct stsdane_decision **out, char *err, size_t errlen);
+
+#endif /* STSDANE_DECIDE_H */

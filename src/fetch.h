@@ -1,0 +1,64 @@
+/*
+ * fetch.h - the HTTPS policy fetch as the decision module sees it
+ *
+ * One fetch at a time per handle, driven step by step so that the caller
+ * can keep DNS lookups moving in the same loop: step() waits at most
+ * timeout_ms for the transfer or for extra_fd (the resolver's descriptor)
+ * and returns.  The real implementation (fetch_curl.c) lives in a separate
+ * shared object, stsdane-fetch.so, loaded on first use, so that processes
+ * served from the cache never map libcurl.
+ */
+#ifndef STSDANE_FETCH_H
+#define STSDANE_FETCH_H
+
+#include <stddef.h>
+
+#include "stsdane.h"
+
+struct fetch_request {
+	const char *host;		/* mta-sts.DOMAIN */
+	unsigned port;			/* 443 */
+	const char *const *addrs;	/* addresses already resolved */
+	size_t naddrs;
+	const char *ca_file;		/* NULL: system default */
+	long timeout_ms;		/* overall deadline */
+	size_t max_body;		/* bytes; larger is TOO_LARGE */
+};
+
+struct fetch_result {
+	enum stsdane_problem problem;	/* NONE: 200, text/plain, body */
+	long http_status;
+	char content_type[128];
+	char *body;			/* malloc'd, NUL-terminated */
+	size_t len;
+	char error[256];		/* for people, when problem != NONE */
+};
+
+#define FETCH_ABI 1
+
+struct fetch_ops {
+	unsigned abi;
+	void *(*new)(char *err, size_t errlen);
+	void (*free)(void *impl);
+	/* 0, or -1 with err */
+	int (*start)(void *impl, const struct fetch_request *req, char *err,
+	    size_t errlen);
+	/* 1 when the transfer is finished, 0 while it runs */
+	int (*step)(void *impl, int extra_fd, int timeout_ms);
+	/* after step() returned 1: fill res (caller frees res->body) */
+	void (*finish)(void *impl, struct fetch_result *res);
+	/* abandon a running transfer */
+	void (*abort)(void *impl);
+};
+
+/* Exported by stsdane-fetch.so. */
+typedef const struct fetch_ops *fetch_ops_fn(unsigned abi);
+#define FETCH_OPS_SYMBOL "stsdane_fetch_ops"
+
+/*
+ * fetch_load.c: load stsdane-fetch.so from the directory this library
+ * was loaded from (or $STSDANE_FETCH_MODULE).  NULL with err set.
+ */
+const struct fetch_ops *fetch_load(char *err, size_t errlen);
+
+#endif /* STSDANE_FETCH_H */

@@ -1,0 +1,380 @@
+/*
+ * NAME
+ *	fetch_curl.c - HTTPS policy fetch with libcurl (stsdane-fetch.so)
+ * SYNOPSIS
+ *	const struct fetch_ops *stsdane_fetch_ops(unsigned abi)
+ * DESCRIPTION
+ *	Built as its own shared object and loaded by the library on the
+ *	first fetch, so that processes served from the cache never map
+ *	libcurl.  One transfer at a time per handle, on a curl multi
+ *	handle so that the caller's resolver descriptor is watched in the
+ *	same poll (curl_multi_poll's extra descriptors).
+ *
+ *	RFC 8461 section 3.3: https only; the certificate must be valid for
+ *	the policy host under the configured CAs (SNI is sent); redirects
+ *	are not followed; only 200 counts; the media type must be
+ *	text/plain (parameters allowed); the body is capped; HTTP caching is
+ *	not used.  Addresses come from the caller's resolver (CURLOPT_RESOLVE),
+ *	so curl never resolves names itself; proxies from the environment
+ *	are ignored.
+ * DIAGNOSTICS
+ *	finish() fills fetch_result.problem with the step that failed and
+ *	.error with a line for people.
+ */
+#include <curl/curl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fetch.h"
+#include "internal.h"
+
+struct fetch_curl {
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *resolve;
+	struct curl_slist *headers;
+	char *body;
+	size_t len;
+	size_t max;
+	int too_large;
+	int done;
+	CURLcode result;
+	char host[SD_MAX_NAME];
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void
+global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_curl *f = arg;
+	size_t n = size * nmemb;
+	char *p;
+
+	if (n > f->max - f->len) {
+		f->too_large = 1;
+		return 0;		/* aborts the transfer */
+	}
+	p = realloc(f->body, f->len + n + 1);
+	if (p == NULL)
+		return 0;
+	memcpy(p + f->len, data, n);
+	f->len += n;
+	p[f->len] = '\0';
+	f->body = p;
+	return n;
+}
+
+static void
+reset(struct fetch_curl *f)
+{
+	if (f->easy != NULL) {
+		curl_multi_remove_handle(f->multi, f->easy);
+		curl_easy_cleanup(f->easy);
+		f->easy = NULL;
+	}
+	curl_slist_free_all(f->resolve);
+	curl_slist_free_all(f->headers);
+	f->resolve = NULL;
+	f->headers = NULL;
+	free(f->body);
+	f->body = NULL;
+	f->len = 0;
+	f->too_large = 0;
+	f->done = 0;
+	f->errbuf[0] = '\0';
+}
+
+static void *
+fc_new(char *err, size_t errlen)
+{
+	struct fetch_curl *f;
+
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK) {
+		(void)sd_snprintf(err, errlen, "curl_global_init: %s",
+		    curl_easy_strerror(global_rc));
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		(void)sd_snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	f->multi = curl_multi_init();
+	if (f->multi == NULL) {
+		(void)sd_snprintf(err, errlen, "curl_multi_init failed");
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void
+fc_free(void *impl)
+{
+	struct fetch_curl *f = impl;
+
+	if (f == NULL)
+		return;
+	reset(f);
+	curl_multi_cleanup(f->multi);
+	free(f);
+}
+
+/* "host:port:addr1,addr2" with IPv6 addresses in brackets */
+static int
+resolve_entry(const struct fetch_request *req, char *buf, size_t len)
+{
+	size_t i, off;
+
+	if (sd_snprintf(buf, len, "%s:%u:", req->host, req->port) < 0)
+		return -1;
+	for (i = 0; i < req->naddrs; i++) {
+		const char *a = req->addrs[i];
+		int v6 = strchr(a, ':') != NULL;
+
+		off = strlen(buf);
+		if (sd_snprintf(buf + off, len - off, "%s%s%s%s",
+		    i > 0 ? "," : "", v6 ? "[" : "", a, v6 ? "]" : "") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+fc_start(void *impl, const struct fetch_request *req, char *err,
+    size_t errlen)
+{
+	struct fetch_curl *f = impl;
+	char url[SD_MAX_NAME + 64];
+	char entry[2048];
+	CURL *e;
+
+	reset(f);
+	if (sd_strlcpy(f->host, req->host, sizeof(f->host)) < 0 ||
+	    sd_snprintf(url, sizeof(url),
+	    "https://%s:%u/.well-known/mta-sts.txt", req->host,
+	    req->port) < 0 ||
+	    resolve_entry(req, entry, sizeof(entry)) < 0) {
+		(void)sd_snprintf(err, errlen, "request too long");
+		return -1;
+	}
+	f->max = req->max_body;
+	f->resolve = curl_slist_append(NULL, entry);
+	f->headers = curl_slist_append(NULL, "Cache-Control: no-cache");
+	e = curl_easy_init();
+	if (f->resolve == NULL || f->headers == NULL || e == NULL) {
+		if (e != NULL)
+			curl_easy_cleanup(e);
+		(void)sd_snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	f->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)req->max_body);
+	curl_easy_setopt(e, CURLOPT_USERAGENT,
+	    "stsdane/" STSDANE_VERSION_STRING);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
+	if (curl_multi_add_handle(f->multi, e) != CURLM_OK) {
+		(void)sd_snprintf(err, errlen, "curl_multi_add_handle failed");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+check_done(struct fetch_curl *f)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(f->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && m->easy_handle == f->easy) {
+			f->done = 1;
+			f->result = m->data.result;
+		}
+}
+
+static int
+fc_step(void *impl, int extra_fd, int timeout_ms)
+{
+	struct fetch_curl *f = impl;
+	struct curl_waitfd wfd;
+	int running;
+
+	if (f->easy == NULL)
+		return 1;
+	curl_multi_perform(f->multi, &running);
+	check_done(f);
+	if (f->done)
+		return 1;
+	wfd.fd = extra_fd;
+	wfd.events = CURL_WAIT_POLLIN;
+	wfd.revents = 0;
+	curl_multi_poll(f->multi, extra_fd >= 0 ? &wfd : NULL,
+	    extra_fd >= 0 ? 1 : 0, timeout_ms, NULL);
+	curl_multi_perform(f->multi, &running);
+	check_done(f);
+	return f->done;
+}
+
+/* "text/plain", any case, optionally followed by ";" parameters */
+static int
+is_text_plain(const char *ct)
+{
+	size_t n = strlen("text/plain");
+
+	if (ct == NULL || strncasecmp(ct, "text/plain", n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static void
+classify_error(struct fetch_curl *f, struct fetch_result *res)
+{
+	const char *detail = f->errbuf[0] ? f->errbuf :
+	    curl_easy_strerror(f->result);
+
+	switch (f->result) {
+	case CURLE_OPERATION_TIMEDOUT:
+		res->problem = STSDANE_PROBLEM_TIMEOUT;
+		break;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		res->problem = STSDANE_PROBLEM_CONNECT;
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		res->problem = STSDANE_PROBLEM_TLS;
+		break;
+	case CURLE_FILESIZE_EXCEEDED:
+		res->problem = STSDANE_PROBLEM_TOO_LARGE;
+		break;
+	case CURLE_WRITE_ERROR:
+		if (f->too_large) {
+			res->problem = STSDANE_PROBLEM_TOO_LARGE;
+			(void)sd_snprintf(res->error, sizeof(res->error),
+			    "policy body larger than %zu bytes", f->max);
+			return;
+		}
+		res->problem = STSDANE_PROBLEM_FETCH_OTHER;
+		break;
+	default:
+		res->problem = STSDANE_PROBLEM_FETCH_OTHER;
+		break;
+	}
+	if (res->problem == STSDANE_PROBLEM_TOO_LARGE)
+		(void)sd_snprintf(res->error, sizeof(res->error),
+		    "policy body larger than %zu bytes", f->max);
+	else
+		(void)sd_snprintf(res->error, sizeof(res->error), "%s",
+		    detail);
+}
+
+static void
+fc_finish(void *impl, struct fetch_result *res)
+{
+	struct fetch_curl *f = impl;
+	char *ct = NULL;
+	char *loc = NULL;
+	long status = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!f->done) {
+		res->problem = STSDANE_PROBLEM_TIMEOUT;
+		(void)sd_snprintf(res->error, sizeof(res->error),
+		    "fetch did not finish in time");
+		reset(f);
+		return;
+	}
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct);
+	res->http_status = status;
+	if (ct != NULL)
+		(void)sd_strlcpy(res->content_type, ct,
+		    sizeof(res->content_type));
+	if (f->result != CURLE_OK) {
+		classify_error(f, res);
+	} else if (status >= 300 && status < 400) {
+		curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &loc);
+		res->problem = STSDANE_PROBLEM_HTTP_REDIRECT;
+		(void)sd_snprintf(res->error, sizeof(res->error),
+		    "HTTP %ld redirect to '%s': redirects are not followed",
+		    status, loc != NULL ? loc : "?");
+	} else if (status != 200) {
+		res->problem = STSDANE_PROBLEM_HTTP_STATUS;
+		(void)sd_snprintf(res->error, sizeof(res->error),
+		    "HTTP status %ld, not 200", status);
+	} else if (!is_text_plain(ct)) {
+		res->problem = STSDANE_PROBLEM_MEDIA_TYPE;
+		(void)sd_snprintf(res->error, sizeof(res->error),
+		    "media type '%s', not text/plain",
+		    ct != NULL ? ct : "(none)");
+	} else {
+		res->problem = STSDANE_PROBLEM_NONE;
+		res->body = f->body != NULL ? f->body : sd_strdup("");
+		res->len = f->len;
+		f->body = NULL;
+		if (res->body == NULL) {
+			res->problem = STSDANE_PROBLEM_INTERNAL;
+			(void)sd_snprintf(res->error, sizeof(res->error),
+			    "out of memory");
+		}
+	}
+	reset(f);
+}
+
+static void
+fc_abort(void *impl)
+{
+	reset(impl);
+}
+
+static const struct fetch_ops fetch_curl_ops = {
+	FETCH_ABI, fc_new, fc_free, fc_start, fc_step, fc_finish, fc_abort,
+};
+
+const struct fetch_ops *stsdane_fetch_ops(unsigned abi);
+
+SD_EXPORT const struct fetch_ops *
+stsdane_fetch_ops(unsigned abi)
+{
+	return abi == FETCH_ABI ? &fetch_curl_ops : NULL;
+}
