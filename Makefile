@@ -82,7 +82,7 @@ ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 FETCH_SRC = src/fetch_curl.c
 LIB_SRC = $(filter-out $(FETCH_SRC),$(wildcard src/*.c))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-FETCH_OBJ = $(FETCH_SRC:src/%.c=$(BUILD)/obj/%.o)
+FETCH_OBJ = $(FETCH_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/util.o
 CLI_SRC = $(wildcard tools/sts-dane-query/*.c)
 CLI_OBJ = $(CLI_SRC:tools/%.c=$(BUILD)/obj/tools/%.o)
 EXIM_SRC = $(wildcard exim/*.c)

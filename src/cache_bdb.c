@@ -147,11 +147,11 @@ struct bdb_cache {
 
 /* Internal results, wider than the cache_ops ones. */
 enum {
-	R_OK = 0,
-	R_ABSENT,		/* no such key, or no database yet */
-	R_BUSY,			/* lock not had in time */
-	R_CORRUPT,		/* the database is damaged */
-	R_FAIL			/* I/O error, out of memory */
+	CR_OK = 0,
+	CR_ABSENT,		/* no such key, or no database yet */
+	CR_BUSY,			/* lock not had in time */
+	CR_CORRUPT,		/* the database is damaged */
+	CR_FAIL			/* I/O error, out of memory */
 };
 
 static void cache_log(struct bdb_cache *c, int level, const char *fmt, ...)
@@ -265,7 +265,7 @@ lock_try(int fd, short type, off_t off)
 	return fcntl(fd, F_OFD_SETLK, &fl);
 }
 
-/* R_OK, R_BUSY when the deadline passed, R_FAIL on another error. */
+/* CR_OK, CR_BUSY when the deadline passed, CR_FAIL on another error. */
 static int
 lock_wait(int fd, short type, off_t off, int64_t deadline)
 {
@@ -275,11 +275,11 @@ lock_wait(int fd, short type, off_t off, int64_t deadline)
 		struct timespec ts;
 
 		if (lock_try(fd, type, off) == 0)
-			return R_OK;
+			return CR_OK;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
-			return R_FAIL;
+			return CR_FAIL;
 		if (mono_ms() >= deadline)
-			return R_BUSY;
+			return CR_BUSY;
 		ts.tv_sec = 0;
 		ts.tv_nsec = pause_us * 1000;
 		(void)nanosleep(&ts, NULL);
@@ -303,7 +303,7 @@ session_begin(struct bdb_cache *c, int write)
 	int rc;
 
 	rc = lock_wait(c->lockfd, type, TURNSTILE_OFF, deadline);
-	if (rc != R_OK)
+	if (rc != CR_OK)
 		return rc;
 	rc = lock_wait(c->lockfd, type, DATA_OFF, deadline);
 	unlock_range(c->lockfd, TURNSTILE_OFF);
@@ -346,8 +346,22 @@ hdr_write(struct bdb_cache *c, const struct hdr *h)
 	be_put(b + 24, h->serial, 8);
 	be_put(b + 32, crc32_update(0, b, 32), 4);
 	if (pwrite(c->lockfd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		return R_FAIL;
-	return R_OK;
+		return CR_FAIL;
+	return CR_OK;
+}
+
+/*
+ * Next generation.  After a lost header the old number is unknown, so
+ * take one that no process can still hold handles for.
+ */
+static void
+next_gen(struct bdb_cache *c, struct hdr *h)
+{
+	if (h->valid)
+		h->gen++;
+	else
+		h->gen = ((uint64_t)time(NULL) << 20) ^
+		    (rng_next(c) & 0xfffff);
 }
 
 /* Modes and owner of a file we just created. */
@@ -422,12 +436,12 @@ classify(struct bdb_cache *c, int ret, const char *what)
 	if (c->dberr[0] == '\0')
 		(void)sd_snprintf(c->dberr, sizeof(c->dberr), "%s: %s", what,
 		    db_strerror(ret));
-	return is_damage(ret) ? R_CORRUPT : R_FAIL;
+	return is_damage(ret) ? CR_CORRUPT : CR_FAIL;
 }
 
 /*
  * Make c->db current for header h.  Without `create', a missing
- * database is R_ABSENT.  The caller holds the data lock.
+ * database is CR_ABSENT.  The caller holds the data lock.
  */
 static int
 handles_ensure(struct bdb_cache *c, const struct hdr *h, int create)
@@ -437,29 +451,29 @@ handles_ensure(struct bdb_cache *c, const struct hdr *h, int create)
 	u_int32_t flags = 0;
 
 	if (c->db != NULL && c->serial == h->serial && c->gen == h->gen)
-		return R_OK;
+		return CR_OK;
 	handles_close(c);
 	if (stat(c->dbpath, &st) < 0) {
 		if (errno != ENOENT)
-			return R_FAIL;
+			return CR_FAIL;
 		if (!create)
-			return R_ABSENT;
+			return CR_ABSENT;
 		flags = DB_CREATE | DB_EXCL;
 		created = 1;
 	} else if (st.st_size == 0) {
 		/* BDB would quietly initialise an empty file */
 		(void)sd_strlcpy(c->dberr, "database file is empty",
 		    sizeof(c->dberr));
-		return R_CORRUPT;
+		return CR_CORRUPT;
 	}
 	c->dberr[0] = '\0';
 	if ((ret = env_open(c, &c->env)) != 0) {
 		(void)classify(c, ret, "environment open");
-		return R_FAIL;
+		return CR_FAIL;
 	}
 	if ((ret = db_create(&c->db, c->env, 0)) != 0) {
 		handles_close(c);
-		return R_FAIL;
+		return CR_FAIL;
 	}
 	(void)c->db->set_flags(c->db, DB_CHKSUM | DB_RECNUM);
 	ret = c->db->open(c->db, NULL, DB_NAME, NULL, DB_BTREE, flags,
@@ -481,7 +495,7 @@ handles_ensure(struct bdb_cache *c, const struct hdr *h, int create)
 	}
 	c->serial = h->serial;
 	c->gen = h->gen;
-	return R_OK;
+	return CR_OK;
 }
 
 /* Remove all but the newest ASIDE_KEEP - 1 moved-aside files. */
@@ -541,27 +555,27 @@ rebuild_locked(struct bdb_cache *c, struct hdr *h, const char *why)
 		prune_aside(c);
 		if (sd_snprintf(aside, sizeof(aside), "%s" ASIDE_TAG "%s",
 		    c->dbpath, stamp) < 0)
-			return R_FAIL;
+			return CR_FAIL;
 		if (access(aside, F_OK) == 0 &&
 		    sd_snprintf(aside, sizeof(aside), "%s" ASIDE_TAG "%s-%ld",
 		    c->dbpath, stamp, (long)getpid()) < 0)
-			return R_FAIL;
+			return CR_FAIL;
 		if (rename(c->dbpath, aside) < 0 && unlink(c->dbpath) < 0) {
 			cache_log(c, 0, "cache database '%s' is damaged (%s) and "
 			    "cannot be moved aside: %s", c->dbpath, why,
 			    strerror(errno));
-			return R_FAIL;
+			return CR_FAIL;
 		}
 		moved = 1;
 	}
-	h->gen++;
+	next_gen(c, h);
 	h->serial++;
 	h->state = STATE_CLEAN;
 	h->valid = 1;
-	if (hdr_write(c, h) != R_OK) {
+	if (hdr_write(c, h) != CR_OK) {
 		cache_log(c, 0, "cache lock file '%s' cannot be written: %s",
 		    c->lockpath, strerror(errno));
-		return R_FAIL;
+		return CR_FAIL;
 	}
 	if (moved)
 		cache_log(c, 1, "cache database '%s' is damaged (%s): moved aside "
@@ -570,7 +584,7 @@ rebuild_locked(struct bdb_cache *c, struct hdr *h, const char *why)
 	else
 		cache_log(c, 1, "cache lock file '%s' was damaged (%s): reset",
 		    c->lockpath, why);
-	return R_OK;
+	return CR_OK;
 }
 
 /* Full structural check of the database file, in a private handle. */
@@ -583,20 +597,20 @@ verify_db(struct bdb_cache *c)
 
 	c->dberr[0] = '\0';
 	if ((ret = env_open(c, &env)) != 0)
-		return R_FAIL;
+		return CR_FAIL;
 	if ((ret = db_create(&db, env, 0)) != 0) {
 		(void)env->close(env, 0);
-		return R_FAIL;
+		return CR_FAIL;
 	}
 	/* DB->verify always destroys the handle */
 	ret = db->verify(db, DB_NAME, NULL, NULL, 0);
 	(void)env->close(env, 0);
 	if (ret == 0)
-		return R_OK;
+		return CR_OK;
 	if (c->dberr[0] == '\0')
 		(void)sd_strlcpy(c->dberr, db_strerror(ret),
 		    sizeof(c->dberr));
-	return is_damage(ret) ? R_CORRUPT : R_FAIL;
+	return is_damage(ret) ? CR_CORRUPT : CR_FAIL;
 }
 
 /*
@@ -616,15 +630,16 @@ repair_locked(struct bdb_cache *c, struct hdr *h)
 		/* nothing to trust or distrust */
 		if (!h->valid && !fresh)
 			return rebuild_locked(c, h, "bad header");
+		next_gen(c, h);
 		h->serial++;
 		h->state = STATE_CLEAN;
 		h->valid = 1;
 		return hdr_write(c, h);
 	}
 	rc = verify_db(c);
-	if (rc == R_FAIL)
-		return R_FAIL;
-	if (rc == R_CORRUPT) {
+	if (rc == CR_FAIL)
+		return CR_FAIL;
+	if (rc == CR_CORRUPT) {
 		(void)sd_snprintf(why, sizeof(why), "%s%s",
 		    h->valid ? "left half-written by a process that died: " :
 		    "", c->dberr);
@@ -632,15 +647,15 @@ repair_locked(struct bdb_cache *c, struct hdr *h)
 	}
 	if (!h->valid) {
 		/* the database is sound; only the header was lost */
-		h->gen++;
+		next_gen(c, h);
 		h->serial++;
 		h->state = STATE_CLEAN;
 		h->valid = 1;
-		if (hdr_write(c, h) != R_OK)
-			return R_FAIL;
+		if (hdr_write(c, h) != CR_OK)
+			return CR_FAIL;
 		cache_log(c, 1, "cache lock file '%s' was %s: reset, database "
 		    "verified", c->lockpath, fresh ? "empty" : "damaged");
-		return R_OK;
+		return CR_OK;
 	}
 	cache_log(c, 3, "cache database '%s' verified after an interrupted "
 	    "write", c->dbpath);
@@ -652,7 +667,7 @@ repair_locked(struct bdb_cache *c, struct hdr *h)
 /*
  * Start a session with a trustworthy database: lock, check the header,
  * repair if needed (which needs the exclusive lock, so a reader lets go
- * and comes back).  On R_OK the lock is held and *h is current.
+ * and comes back).  On CR_OK the lock is held and *h is current.
  */
 static int
 session_open(struct bdb_cache *c, int write, struct hdr *h)
@@ -660,14 +675,14 @@ session_open(struct bdb_cache *c, int write, struct hdr *h)
 	int tries, rc;
 
 	for (tries = 0; tries < 3; tries++) {
-		if ((rc = session_begin(c, write)) != R_OK)
+		if ((rc = session_begin(c, write)) != CR_OK)
 			return rc;
 		hdr_read(c, h);
 		if (h->valid && h->state == STATE_CLEAN)
-			return R_OK;
+			return CR_OK;
 		if (!write) {
 			session_end(c);
-			if ((rc = session_begin(c, 1)) != R_OK)
+			if ((rc = session_begin(c, 1)) != CR_OK)
 				return rc;
 			hdr_read(c, h);
 			if (h->valid && h->state == STATE_CLEAN) {
@@ -676,15 +691,15 @@ session_open(struct bdb_cache *c, int write, struct hdr *h)
 			}
 		}
 		rc = repair_locked(c, h);
-		if (rc != R_OK) {
+		if (rc != CR_OK) {
 			session_end(c);
 			return rc;
 		}
 		if (write)
-			return R_OK;
+			return CR_OK;
 		session_end(c);
 	}
-	return R_BUSY;
+	return CR_BUSY;
 }
 
 /*
@@ -704,12 +719,12 @@ damage_found(struct bdb_cache *c, int have_write, uint64_t gen)
 	handles_close(c);
 	if (!have_write) {
 		session_end(c);
-		if ((rc = session_begin(c, 1)) != R_OK)
+		if ((rc = session_begin(c, 1)) != CR_OK)
 			return rc;
 	}
 	hdr_read(c, &h);
 	if (h.valid && h.gen != gen)
-		rc = R_OK;
+		rc = CR_OK;
 	else
 		rc = rebuild_locked(c, &h, why);
 	session_end(c);
@@ -729,9 +744,9 @@ static int
 to_api(int rc)
 {
 	switch (rc) {
-	case R_OK:
+	case CR_OK:
 		return STSDANE_OK;
-	case R_ABSENT:
+	case CR_ABSENT:
 		return STSDANE_ERR_NOTFOUND;
 	default:
 		return STSDANE_ERR_CACHE;
@@ -745,15 +760,15 @@ after_fork(struct bdb_cache *c)
 	int fd;
 
 	if (c->pid == getpid())
-		return R_OK;
+		return CR_OK;
 	handles_close(c);
 	fd = open(c->lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return R_FAIL;
+		return CR_FAIL;
 	(void)close(c->lockfd);
 	c->lockfd = fd;
 	c->pid = getpid();
-	return R_OK;
+	return CR_OK;
 }
 
 static int
@@ -778,16 +793,16 @@ bdb_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	*len = 0;
 	if (c == NULL || check_key(key, &klen) < 0)
 		return STSDANE_ERR_CACHE;
-	if (after_fork(c) != R_OK)
+	if (after_fork(c) != CR_OK)
 		return STSDANE_ERR_CACHE;
-	if ((rc = session_open(c, 0, &h)) != R_OK)
+	if ((rc = session_open(c, 0, &h)) != CR_OK)
 		return to_api(rc);
 	rc = handles_ensure(c, &h, 0);
-	if (rc == R_CORRUPT) {
+	if (rc == CR_CORRUPT) {
 		(void)damage_found(c, 0, h.gen);
 		return STSDANE_ERR_NOTFOUND;
 	}
-	if (rc != R_OK) {
+	if (rc != CR_OK) {
 		session_end(c);
 		return to_api(rc);
 	}
@@ -803,7 +818,7 @@ bdb_get(void *impl, const char *key, unsigned char **val, size_t *len)
 		return STSDANE_ERR_NOTFOUND;
 	}
 	if (ret != 0) {
-		if (classify(c, ret, "get") == R_CORRUPT) {
+		if (classify(c, ret, "get") == CR_CORRUPT) {
 			(void)damage_found(c, 0, h.gen);
 			return STSDANE_ERR_NOTFOUND;
 		}
@@ -928,11 +943,11 @@ write_one(struct bdb_cache *c, struct hdr *h, const char *key, size_t klen,
     unsigned char *buf, size_t vlen)
 {
 	DBT k, d;
-	int ret;
+	int ret, sret;
 
 	h->state = STATE_WRITING;
-	if (hdr_write(c, h) != R_OK)
-		return R_FAIL;
+	if (hdr_write(c, h) != CR_OK)
+		return CR_FAIL;
 	memset(&k, 0, sizeof(k));
 	k.data = (void *)key;
 	k.size = (u_int32_t)klen;
@@ -949,14 +964,14 @@ write_one(struct bdb_cache *c, struct hdr *h, const char *key, size_t klen,
 	}
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return classify(c, ret, buf != NULL ? "put" : "del");
-	if (c->db->sync(c->db, 0) != 0)
-		return classify(c, ret, "sync");
+	if ((sret = c->db->sync(c->db, 0)) != 0)
+		return classify(c, sret, "sync");
 	h->state = STATE_CLEAN;
 	h->serial++;
-	if (hdr_write(c, h) != R_OK)
-		return R_FAIL;
+	if (hdr_write(c, h) != CR_OK)
+		return CR_FAIL;
 	c->serial = h->serial;	/* our handles hold what we wrote */
-	return ret == 0 ? R_OK : R_ABSENT;
+	return ret == 0 ? CR_OK : CR_ABSENT;
 }
 
 /*
@@ -973,13 +988,13 @@ write_op(struct bdb_cache *c, const char *key, size_t klen,
 	struct hdr h;
 	int rc, attempt;
 
-	if ((rc = session_open(c, 1, &h)) != R_OK)
+	if ((rc = session_open(c, 1, &h)) != CR_OK)
 		return rc;
 	if (val != NULL) {
 		buf = malloc(VAL_HDR + vlen);
 		if (buf == NULL) {
 			session_end(c);
-			return R_FAIL;
+			return CR_FAIL;
 		}
 		memcpy(buf, VAL_MAGIC, 3);
 		buf[3] = VAL_VERSION;
@@ -989,23 +1004,23 @@ write_op(struct bdb_cache *c, const char *key, size_t klen,
 	}
 	for (attempt = 0; attempt < 2; attempt++) {
 		rc = handles_ensure(c, &h, val != NULL);
-		if (rc == R_OK)
+		if (rc == CR_OK)
 			rc = write_one(c, &h, key, klen, buf, vlen);
-		if (rc != R_CORRUPT)
-			break;	/* on R_FAIL the header stays "writing" and
+		if (rc != CR_CORRUPT)
+			break;	/* on CR_FAIL the header stays "writing" and
 				   the next session verifies the database */
 		(void)sd_strlcpy(why, c->dberr[0] ? c->dberr :
 		    "unexpected error", sizeof(why));
-		if (rebuild_locked(c, &h, why) != R_OK) {
-			rc = R_FAIL;
+		if (rebuild_locked(c, &h, why) != CR_OK) {
+			rc = CR_FAIL;
 			break;
 		}
 		if (val == NULL) {
-			rc = R_ABSENT;	/* the new database is empty */
+			rc = CR_ABSENT;	/* the new database is empty */
 			break;
 		}
 	}
-	if (rc != R_OK && rc != R_ABSENT)
+	if (rc != CR_OK && rc != CR_ABSENT)
 		handles_close(c);
 	session_end(c);
 	free(buf);
@@ -1021,7 +1036,7 @@ bdb_put(void *impl, const char *key, const unsigned char *val, size_t len)
 	if (c == NULL || check_key(key, &klen) < 0 ||
 	    (val == NULL && len > 0) || len > 1024 * 1024)
 		return STSDANE_ERR_CACHE;
-	if (after_fork(c) != R_OK)
+	if (after_fork(c) != CR_OK)
 		return STSDANE_ERR_CACHE;
 	return to_api(write_op(c, key, klen, val ? val : (const unsigned char *)"",
 	    len));
@@ -1035,7 +1050,7 @@ bdb_del(void *impl, const char *key)
 
 	if (c == NULL || check_key(key, &klen) < 0)
 		return STSDANE_ERR_CACHE;
-	if (after_fork(c) != R_OK)
+	if (after_fork(c) != CR_OK)
 		return STSDANE_ERR_CACHE;
 	return to_api(write_op(c, key, klen, NULL, 0));
 }
@@ -1125,7 +1140,7 @@ collect(struct bdb_cache *c, struct entry **out, size_t *nout)
 	}
 	*out = e;
 	*nout = n;
-	return R_OK;
+	return CR_OK;
 }
 
 static int
@@ -1140,21 +1155,21 @@ bdb_foreach(void *impl, int (*fn)(void *arg, const char *key,
 
 	if (c == NULL || fn == NULL)
 		return STSDANE_ERR_CACHE;
-	if (after_fork(c) != R_OK)
+	if (after_fork(c) != CR_OK)
 		return STSDANE_ERR_CACHE;
-	if ((rc = session_open(c, 0, &h)) != R_OK)
+	if ((rc = session_open(c, 0, &h)) != CR_OK)
 		return to_api(rc);
 	rc = handles_ensure(c, &h, 0);
-	if (rc == R_OK)
+	if (rc == CR_OK)
 		rc = collect(c, &e, &n);
-	if (rc == R_CORRUPT) {
+	if (rc == CR_CORRUPT) {
 		(void)damage_found(c, 0, h.gen);
 		return STSDANE_OK;	/* the cache is now empty */
 	}
 	session_end(c);
-	if (rc == R_ABSENT)
+	if (rc == CR_ABSENT)
 		return STSDANE_OK;
-	if (rc != R_OK)
+	if (rc != CR_OK)
 		return STSDANE_ERR_CACHE;
 	for (i = 0; i < n; i++)
 		if (fn(arg, e[i].key, e[i].val, e[i].len) != 0)
@@ -1202,6 +1217,7 @@ cache_bdb_open(const char *dir, unsigned max_entries, cache_log_fn *log,
 	struct hdr h;
 	int rc;
 
+	memset(&h, 0, sizeof(h));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (dir == NULL || dir[0] == '\0') {
@@ -1261,14 +1277,14 @@ cache_bdb_open(const char *dir, unsigned max_entries, cache_log_fn *log,
 	 * A busy lock is no reason to refuse: the calls will wait again.
 	 */
 	rc = session_open(c, 0, &h);
-	if (rc == R_OK) {
+	if (rc == CR_OK) {
 		rc = handles_ensure(c, &h, 0);
-		if (rc == R_CORRUPT)
+		if (rc == CR_CORRUPT)
 			(void)damage_found(c, 0, h.gen);
 		else
 			session_end(c);
 	}
-	if (rc == R_FAIL && h.valid == 0) {
+	if (rc == CR_FAIL) {
 		(void)sd_snprintf(err, errlen, "cache in '%s' cannot be "
 		    "used: %s", dir, c->dberr[0] ? c->dberr : strerror(errno));
 		goto fail;
@@ -1286,8 +1302,7 @@ cache_bdb_close(void *impl)
 
 	if (c == NULL)
 		return;
-	if (c->pid == getpid())
-		handles_close(c);
+	handles_close(c);
 	if (c->lockfd >= 0)
 		(void)close(c->lockfd);
 	free(c);

@@ -310,8 +310,9 @@ conn_read_reply(struct conn *c, struct smtp_reply *r, const char *what)
 			    errno == EWOULDBLOCK))
 				continue;
 			if (n < 0) {
-				sd_snprintf(c->err, sizeof(c->err), "%s: %s",
-				    what, strerror(errno));
+				sd_snprintf(c->err, sizeof(c->err), "%s: "
+				    "connection lost: %s", what,
+				    strerror(errno));
 				return IO_CLOSED;
 			}
 		}
@@ -357,8 +358,9 @@ conn_write(struct conn *c, const char *data, const char *what)
 				continue;
 			}
 			if (n < 0) {
-				sd_snprintf(c->err, sizeof(c->err), "%s: %s",
-				    what, strerror(errno));
+				sd_snprintf(c->err, sizeof(c->err), "%s: "
+				    "connection lost: %s", what,
+				    strerror(errno));
 				return IO_CLOSED;
 			}
 		}

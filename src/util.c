@@ -118,8 +118,8 @@ sd_hostname_normalize(const char *in, char *out, size_t outlen,
 		}
 		out[i] = (char)c;
 	}
-	if (out[n - 1] == '-')
-		return -1;
+	if (out[n - 1] == '-' || out[n - 1] == '.')
+		return -1;	/* "a.." leaves an empty last label */
 	out[n] = '\0';
 	return 0;
 }

@@ -281,7 +281,7 @@ pkix_reason(unsigned status, const struct chain *c, char *err,
 	char date[32], dn[256];
 	size_t dnlen = sizeof(dn);
 	time_t now = time(NULL), t;
-	size_t i;
+	size_t i, j, cur, steps;
 
 	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)) {
 		for (i = 0; i < c->n; i++) {
@@ -304,7 +304,21 @@ pkix_reason(unsigned status, const struct chain *c, char *err,
 		}
 	}
 	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
-		if (gnutls_x509_crt_get_issuer_dn(c->crt[c->n - 1], dn,
+		/*
+		 * Name the issuer where the path from the leaf through what
+		 * the peer sent ends, not whatever it sent last.
+		 */
+		cur = 0;
+		for (steps = 0; steps < c->n; steps++) {
+			for (j = 0; j < c->n; j++)
+				if (j != cur && gnutls_x509_crt_check_issuer(
+				    c->crt[cur], c->crt[j]))
+					break;
+			if (j == c->n)
+				break;
+			cur = j;
+		}
+		if (gnutls_x509_crt_get_issuer_dn(c->crt[cur], dn,
 		    &dnlen) < 0)
 			(void)sd_strlcpy(dn, "?", sizeof(dn));
 		sd_snprintf(err, errlen, "issuer unknown: '%s'", dn);
