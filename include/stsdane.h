@@ -304,6 +304,30 @@ int stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
 void stsdane_probe_free(struct stsdane_probe *p);
 
 /*
+ * Cache administration, for cron jobs and people.  The cache holds, per
+ * domain, records of these kinds: "sts" (the last valid MTA-STS policy),
+ * "txt" (the TXT id last seen, until it is due to be looked at again),
+ * "dane" (the DANE result, until its smallest TTL), "neg" (no policy,
+ * for a bounded time).
+ */
+typedef int stsdane_cache_fn(void *arg, const char *kind,
+    const struct stsdane_decision *d, int64_t learned);
+
+/* Call fn for every cache entry; fn returns nonzero to stop. */
+int stsdane_cache_list(stsdane_ctx *ctx, stsdane_cache_fn *fn, void *arg);
+/* Remove every entry of `domain', or all entries when domain is NULL. */
+int stsdane_cache_flush(stsdane_ctx *ctx, const char *domain);
+/*
+ * Refresh every domain with an entry that expires within `within'
+ * seconds: query it again with STSDANE_QUERY_REFRESH.  fn (may be NULL)
+ * is told each domain and the result.  *count gets the number of domains.
+ */
+typedef void stsdane_refresh_fn(void *arg, const char *domain, int rc,
+    const struct stsdane_decision *d);
+int stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
+    stsdane_refresh_fn *fn, void *arg, size_t *count);
+
+/*
  * Plugin interface for MTAs that load stsdane at run time.  Call
  * stsdane_plugin(STSDANE_PLUGIN_ABI); NULL means this module does not
  * offer that interface version.  Later versions only append members; the
@@ -346,6 +370,10 @@ struct stsdane_plugin {
 	int (*probe)(stsdane_ctx *, const char *, unsigned,
 	    struct stsdane_probe **);
 	void (*probe_free)(struct stsdane_probe *);
+	int (*cache_list)(stsdane_ctx *, stsdane_cache_fn *, void *);
+	int (*cache_flush)(stsdane_ctx *, const char *);
+	int (*cache_refresh)(stsdane_ctx *, int64_t, stsdane_refresh_fn *,
+	    void *, size_t *);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

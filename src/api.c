@@ -268,7 +268,7 @@ cache_log(void *arg, int level, const char *msg)
 }
 
 /* Open the cache on first need; a failure is logged once, then ignored. */
-static void
+void
 ctx_get_cache(struct stsdane_ctx *ctx)
 {
 	char err[SD_ERRLEN];

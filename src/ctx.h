@@ -38,6 +38,8 @@ void ctx_log(struct stsdane_ctx *ctx, int level, const char *fmt, ...)
     SD_PRINTF(3, 4);
 /* Set up the resolver if not done yet: STSDANE_OK or an error. */
 int ctx_get_dns(struct stsdane_ctx *ctx);
+/* Open the cache if configured and not tried yet; failure logged once. */
+void ctx_get_cache(struct stsdane_ctx *ctx);
 /* Load the fetch module if not done yet. */
 int ctx_get_fetch(struct stsdane_ctx *ctx);
 

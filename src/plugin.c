@@ -65,6 +65,9 @@ static const struct stsdane_plugin plugin_v1 = {
 	.get = stsdane_get,
 	.probe = stsdane_probe,
 	.probe_free = stsdane_probe_free,
+	.cache_list = stsdane_cache_list,
+	.cache_flush = stsdane_cache_flush,
+	.cache_refresh = stsdane_cache_refresh,
 };
 
 SD_EXPORT const struct stsdane_plugin *

@@ -111,7 +111,8 @@ chain_load(struct chain *c, const struct stsdane_cert *certs, size_t n,
 	for (i = 0; i < n; i++) {
 		if (certs[i].der == NULL || certs[i].len == 0 ||
 		    certs[i].len > 0x7fffffffu) {
-			sd_snprintf(err, errlen, "certificate %zu is empty", i);
+			sd_snprintf(err, errlen, "certificate %zu is empty or "
+			    "too large", i);
 			chain_release(c);
 			return STSDANE_ERR_VERIFY;
 		}
@@ -363,7 +364,7 @@ pkix_verify(gnutls_x509_trust_list_t tl, const struct chain *c,
 	size_t i;
 	int r;
 
-	/* The list is const to GnuTLS in spirit; copy the handles anyway. */
+	/* GnuTLS wants a mutable array; the chain is const here. */
 	for (i = 0; i < c->n; i++)
 		crts[i] = c->crt[i];
 	r = gnutls_x509_trust_list_verify_crt(tl, crts, (unsigned)c->n,

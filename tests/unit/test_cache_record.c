@@ -337,8 +337,8 @@ Test(cache_record, other_version_or_kind_is_absent)
 		size_t off;
 		unsigned char val;
 	} edits[] = {
-		{4, 0x00}, {5, 0x02},	/* version 2 */
-		{4, 0x01}, {5, 0x01},	/* version 257 */
+		{5, 0x02},		/* version 2 */
+		{4, 0x01},		/* version 257 */
 		{5, 0x00},		/* version 0 */
 		{6, 0x02},		/* another kind of record */
 		{7, 0x01},		/* reserved byte set */

@@ -56,6 +56,11 @@ struct options {
 	int check_txt;
 	const char *check_tlsa;
 	int probe;
+	int cache_list;
+	const char *cache_flush;
+	int all;
+	int refresh;
+	long long within;
 	const char *sets[32];
 	int nsets;
 };
@@ -70,6 +75,9 @@ usage(FILE *fp)
 "       sts-dane-query --check-txt RECORD...\n"
 "       sts-dane-query --check-tlsa 'USAGE SELECTOR MTYPE HEX'\n"
 "       sts-dane-query -c FILE --check-config\n"
+"       sts-dane-query [-c FILE] [--json] --cache-list\n"
+"       sts-dane-query [-c FILE] --cache-flush DOMAIN|--all\n"
+"       sts-dane-query [-c FILE] --refresh [--within SECONDS]\n"
 "\n"
 "options:\n"
 "  -c, --config FILE   configuration file (default " STSDANE_SYSCONFDIR
@@ -80,6 +88,7 @@ usage(FILE *fp)
 "  -n, --no-cache      neither read nor write the cache\n"
 "      --mx HOST       with --check-policy: does the policy allow HOST?\n"
 "      --module PATH   the stsdane module to load\n"
+"      --within SECS   with --refresh: entries expiring this soon (86400)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version of the tool and of the module\n"
 "\n"
@@ -586,11 +595,125 @@ cmd_check_config(const struct options *o)
 	return EX_DECIDED;
 }
 
+struct list_out {
+	struct json j;
+	int json;
+	size_t n;
+};
+
+static int
+list_entry(void *arg, const char *kind, const struct stsdane_decision *d,
+    int64_t learned)
+{
+	struct list_out *lo = arg;
+	char when[64], exp[64];
+	size_t i;
+
+	lo->n++;
+	fmt_time(learned, when, sizeof(when));
+	fmt_time(d->expires, exp, sizeof(exp));
+	if (lo->json) {
+		json_begin_object(&lo->j, NULL);
+		json_string(&lo->j, "kind", kind);
+		json_string(&lo->j, "learned", when);
+		json_decision_fields(&lo->j, d);
+		json_end_object(&lo->j);
+		return 0;
+	}
+	printf("%-4s %-30s %-7s %-7s expires %s", kind, d->domain,
+	    P->mechanism_name(d->mechanism), P->mode_name(d->mode), exp);
+	if (d->policy_id != NULL)
+		printf(" id %s", d->policy_id);
+	for (i = 0; i < d->nmx; i++)
+		printf("%s%s", i ? "," : " mx ", d->mx[i]);
+	printf("\n");
+	return 0;
+}
+
+static int
+cmd_cache_list(const struct options *o)
+{
+	struct list_out lo;
+	stsdane_ctx *ctx = open_ctx(o);
+	int rc;
+
+	if (ctx == NULL)
+		return EX_USAGE;
+	memset(&lo, 0, sizeof(lo));
+	lo.json = o->json;
+	if (o->json) {
+		json_init(&lo.j, stdout);
+		json_begin_array(&lo.j, NULL);
+	}
+	rc = P->cache_list(ctx, list_entry, &lo);
+	if (o->json) {
+		json_end_array(&lo.j);
+		json_finish(&lo.j);
+	}
+	if (rc != STSDANE_OK)
+		fprintf(stderr, "sts-dane-query: %s\n", P->error(ctx));
+	P->close(ctx);
+	return rc == STSDANE_OK ? EX_DECIDED : EX_USAGE;
+}
+
+static int
+cmd_cache_flush(const struct options *o)
+{
+	stsdane_ctx *ctx = open_ctx(o);
+	int rc;
+
+	if (ctx == NULL)
+		return EX_USAGE;
+	rc = P->cache_flush(ctx, o->all ? NULL : o->cache_flush);
+	if (rc != STSDANE_OK)
+		fprintf(stderr, "sts-dane-query: %s\n", P->error(ctx));
+	else
+		printf("flushed %s\n", o->all ? "all entries" : o->cache_flush);
+	P->close(ctx);
+	return rc == STSDANE_OK ? EX_DECIDED : EX_USAGE;
+}
+
+static void
+refreshed(void *arg, const char *domain, int rc,
+    const struct stsdane_decision *d)
+{
+	int *failures = arg;
+
+	if (rc != STSDANE_OK || d == NULL) {
+		(*failures)++;
+		printf("%s: error\n", domain);
+		return;
+	}
+	printf("%s: %s %s%s (%s)\n", domain, P->mechanism_name(d->mechanism),
+	    P->mode_name(d->mode), d->tempfail ? " tempfail" : "",
+	    d->reason != NULL ? d->reason : "");
+}
+
+static int
+cmd_refresh(const struct options *o)
+{
+	stsdane_ctx *ctx = open_ctx(o);
+	size_t n = 0;
+	int rc, failures = 0;
+
+	if (ctx == NULL)
+		return EX_USAGE;
+	rc = P->cache_refresh(ctx, o->within, refreshed, &failures, &n);
+	if (rc != STSDANE_OK)
+		fprintf(stderr, "sts-dane-query: %s\n", P->error(ctx));
+	else
+		printf("refreshed %zu domains, %d errors\n", n, failures);
+	P->close(ctx);
+	return rc != STSDANE_OK ? EX_USAGE : failures ? EX_INTERNAL :
+	    EX_DECIDED;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { O_CHECK_CONFIG = 256, O_CHECK_POLICY, O_CHECK_TXT,
-	    O_CHECK_TLSA, O_MX, O_MODULE, O_PROBE };
+	    O_CHECK_TLSA, O_MX, O_MODULE, O_PROBE, O_CACHE_LIST,
+	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 'o' },
@@ -605,12 +728,18 @@ main(int argc, char **argv)
 		{ "mx", required_argument, NULL, O_MX },
 		{ "module", required_argument, NULL, O_MODULE },
 		{ "probe", no_argument, NULL, O_PROBE },
+		{ "cache-list", no_argument, NULL, O_CACHE_LIST },
+		{ "cache-flush", optional_argument, NULL, O_CACHE_FLUSH },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "refresh", no_argument, NULL, O_REFRESH },
+		{ "within", required_argument, NULL, O_WITHIN },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
 	int c, version = 0;
 
 	memset(&o, 0, sizeof(o));
+	o.within = 86400;
 	while ((c = getopt_long(argc, argv, "c:o:jnhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -634,6 +763,23 @@ main(int argc, char **argv)
 		case O_MX: o.mx = optarg; break;
 		case O_MODULE: o.module = optarg; break;
 		case O_PROBE: o.probe = 1; break;
+		case O_CACHE_LIST: o.cache_list = 1; break;
+		case O_CACHE_FLUSH: o.cache_flush = optarg != NULL ? optarg :
+		    ""; break;
+		case O_ALL: o.all = 1; break;
+		case O_REFRESH: o.refresh = 1; break;
+		case O_WITHIN: {
+			char *end = NULL;
+
+			o.within = strtoll(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || o.within < 0) {
+				fprintf(stderr, "sts-dane-query: --within "
+				    "'%s' is not a number of seconds\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			break;
+		}
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
@@ -650,6 +796,20 @@ main(int argc, char **argv)
 		return cmd_check_policy(&o);
 	if (o.check_tlsa != NULL)
 		return cmd_check_tlsa(&o);
+	if (o.cache_list)
+		return cmd_cache_list(&o);
+	if (o.refresh)
+		return cmd_refresh(&o);
+	if (o.cache_flush != NULL) {
+		if (o.cache_flush[0] == '\0' && !o.all && optind < argc)
+			o.cache_flush = argv[optind++];
+		if ((o.cache_flush[0] == '\0') == !o.all || optind != argc) {
+			fprintf(stderr, "sts-dane-query: --cache-flush needs "
+			    "a DOMAIN or --all\n");
+			return EX_USAGE;
+		}
+		return cmd_cache_flush(&o);
+	}
 	if (o.check_txt) {
 		if (optind >= argc) {
 			fprintf(stderr, "sts-dane-query: --check-txt needs at "
