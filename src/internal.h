@@ -123,4 +123,22 @@ int rdata_addr(int rrtype, const unsigned char *rd, size_t len, char *out,
  */
 int tlsa_usable(const struct stsdane_tlsa *t, char *err, size_t errlen);
 
+/* src/probe.c: the SMTP side of stsdane_probe(), split out for tests */
+struct smtp_reply {
+	int code;		/* e.g. 250 */
+	int starttls;		/* a line after the first is "STARTTLS" */
+	size_t nlines;
+	char text[256];		/* first line after the code, for messages */
+};
+/*
+ * One complete reply at the start of buf: 1 (with *used bytes), 0 when
+ * more input is needed, -1 on garbage or a reply over the bounds (err).
+ */
+int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
+    size_t *used, char *err, size_t errlen);
+/* Greeting, EHLO, STARTTLS, handshake, verification on connected fd. */
+void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+    const char *host, int fd, const char *ehlo, unsigned step_ms,
+    struct stsdane_probe_host *h);
+
 #endif /* STSDANE_INTERNAL_H */

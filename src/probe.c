@@ -82,20 +82,6 @@
 #define SMTP_MAX_LINES 128
 #define SMTP_MAX_REPLY 16384
 
-/* One parsed reply. */
-struct smtp_reply {
-	int code;		/* e.g. 250 */
-	int starttls;		/* a line after the first is "STARTTLS" */
-	size_t nlines;
-	char text[256];		/* first line after the code, for messages */
-};
-
-/* Not static: unit tests reach them; declared here, not in a header. */
-int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
-    size_t *used, char *err, size_t errlen);
-void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
-    const char *host, int fd, const char *ehlo, unsigned step_ms,
-    struct stsdane_probe_host *h);
 
 /* Printable excerpt of untrusted bytes, for messages. */
 static void

@@ -14,18 +14,6 @@
 #include "internal.h"
 #include "test_certs.h"
 
-/* From src/probe.c, which keeps no header of its own for these. */
-struct smtp_reply {
-	int code;
-	int starttls;
-	size_t nlines;
-	char text[256];
-};
-int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
-    size_t *used, char *err, size_t errlen);
-void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
-    const char *host, int fd, const char *ehlo, unsigned step_ms,
-    struct stsdane_probe_host *h);
 
 struct parse_case {
 	const char *in;
