@@ -162,8 +162,11 @@ struct stsdane_decision {
 	char **mx;
 	char *policy_id;		/* MTA-STS id from TXT, or NULL */
 	uint32_t max_age;		/* MTA-STS max_age, seconds */
-	int64_t expires;		/* when this decision stops being valid,
-					   seconds since the epoch */
+	int64_t expires;		/* until when this decision may be
+					   reused, seconds since the epoch: the
+					   first of the DNS TTLs involved, the
+					   next look at the TXT record, and the
+					   policy's fetched-at + max_age */
 	enum stsdane_source source;
 	enum stsdane_problem problem;	/* what failed, or NONE */
 	char *reason;			/* one line for people */

@@ -158,11 +158,71 @@ stsdane_new(void)
 	return ctx;
 }
 
+void
+ctx_memo_clear(struct stsdane_ctx *ctx)
+{
+	unsigned i;
+
+	for (i = 0; i < SD_MEMO; i++) {
+		stsdane_decision_free(ctx->memo[i]);
+		ctx->memo[i] = NULL;
+	}
+}
+
+/* A copy of the remembered decision for `domain', or NULL. */
+static struct stsdane_decision *
+memo_get(struct stsdane_ctx *ctx, const char *domain, int64_t now)
+{
+	struct stsdane_decision *d;
+	unsigned i;
+
+	for (i = 0; i < SD_MEMO; i++) {
+		if (ctx->memo[i] == NULL ||
+		    strcmp(ctx->memo[i]->domain, domain) != 0)
+			continue;
+		if (ctx->memo[i]->expires <= now) {
+			stsdane_decision_free(ctx->memo[i]);
+			ctx->memo[i] = NULL;
+			return NULL;
+		}
+		d = decision_copy(ctx->memo[i]);
+		if (d != NULL)
+			d->source = STSDANE_SOURCE_CACHE;
+		return d;
+	}
+	return NULL;
+}
+
+static void
+memo_put(struct stsdane_ctx *ctx, const struct stsdane_decision *d,
+    int64_t now)
+{
+	struct stsdane_decision *copy;
+	unsigned i, slot = ctx->memo_next;
+
+	if (d->tempfail || d->expires <= now)
+		return;
+	for (i = 0; i < SD_MEMO; i++)
+		if (ctx->memo[i] != NULL &&
+		    strcmp(ctx->memo[i]->domain, d->domain) == 0) {
+			slot = i;
+			break;
+		}
+	copy = decision_copy(d);
+	if (copy == NULL)
+		return;
+	if (slot == ctx->memo_next)
+		ctx->memo_next = (ctx->memo_next + 1) % SD_MEMO;
+	stsdane_decision_free(ctx->memo[slot]);
+	ctx->memo[slot] = copy;
+}
+
 SD_EXPORT void
 stsdane_free(stsdane_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	ctx_memo_clear(ctx);
 	if (ctx->dns_impl != NULL)
 		dns_unbound_free(ctx->dns_impl);
 	if (ctx->fetch_impl != NULL)
@@ -347,6 +407,7 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 {
 	struct decide_env env;
 	char name[SD_MAX_NAME];
+	int64_t now;
 	int rc;
 
 	if (out != NULL)
@@ -357,6 +418,12 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 		return ctx_fail(ctx, STSDANE_ERR_INVAL,
 		    "'%.*s' is not a valid domain name", 255, domain);
 	ctx->locked = 1;
+	now = (int64_t)time(NULL);
+	if (!(flags & (STSDANE_QUERY_NO_CACHE | STSDANE_QUERY_REFRESH))) {
+		*out = memo_get(ctx, name, now);
+		if (*out != NULL)
+			return STSDANE_OK;
+	}
 	if (!(flags & STSDANE_QUERY_NO_CACHE))
 		ctx_get_cache(ctx);
 
@@ -374,5 +441,7 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 	env.log = env_log;
 	env.log_arg = ctx;
 	rc = decide(&env, name, flags, out, ctx->error, sizeof(ctx->error));
+	if (rc == STSDANE_OK && !(flags & STSDANE_QUERY_NO_CACHE))
+		memo_put(ctx, *out, now);
 	return rc;
 }

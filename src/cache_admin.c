@@ -159,6 +159,7 @@ stsdane_cache_flush(stsdane_ctx *ctx, const char *domain)
 			    "'%.*s' is not a valid domain name", 255, domain);
 		k.domain = name;
 	}
+	ctx_memo_clear(ctx);
 	rc = ctx->cache->foreach(ctx->cache_impl, collect_flush, &k);
 	for (i = 0; i < k.n && rc == STSDANE_OK; i++) {
 		int r = ctx->cache->del(ctx->cache_impl, k.v[i]);

@@ -180,7 +180,8 @@ bdb_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
 	struct bdb_cache *c = env->app_private;
 
-	if (c != NULL)
+	/* the first message names the cause; later ones are its echoes */
+	if (c != NULL && c->dberr[0] == '\0')
 		(void)sd_strlcpy(c->dberr, msg, sizeof(c->dberr));
 }
 

@@ -14,6 +14,8 @@
 #include "fetch.h"
 #include "internal.h"
 
+#define SD_MEMO 32
+
 struct stsdane_ctx {
 	struct settings settings;
 	int locked;			/* first query done: settings frozen */
@@ -29,6 +31,14 @@ struct stsdane_ctx {
 
 	stsdane_log_fn *log;
 	void *log_arg;
+
+	/*
+	 * Decisions this process already made, each until its own expiry:
+	 * a warm process answers without even reading the database.
+	 * Replaced round-robin; never shared between domains.
+	 */
+	struct stsdane_decision *memo[SD_MEMO];
+	unsigned memo_next;
 };
 
 /* ctx.c: record an error message; returns err for convenience */
@@ -40,6 +50,8 @@ void ctx_log(struct stsdane_ctx *ctx, int level, const char *fmt, ...)
 int ctx_get_dns(struct stsdane_ctx *ctx);
 /* Open the cache if configured and not tried yet; failure logged once. */
 void ctx_get_cache(struct stsdane_ctx *ctx);
+/* Forget the decisions this context remembers. */
+void ctx_memo_clear(struct stsdane_ctx *ctx);
 /* Load the fetch module if not done yet. */
 int ctx_get_fetch(struct stsdane_ctx *ctx);
 

@@ -646,7 +646,7 @@ fail:
 
 static struct stsdane_decision *
 cache_load(struct decide_env *env, const char *prefix, const char *domain,
-    int64_t now, int64_t *learned, int keep_expired)
+    int64_t now, int64_t *learned)
 {
 	char key[SD_MAX_NAME + 8];
 	unsigned char *val = NULL;
@@ -666,7 +666,7 @@ cache_load(struct decide_env *env, const char *prefix, const char *domain,
 		return NULL;
 	}
 	free(val);
-	if (d->expires <= now && !keep_expired) {
+	if (d->expires <= now) {
 		(void)env->cache->del(env->cache_impl, key);
 		stsdane_decision_free(d);
 		return NULL;
@@ -826,7 +826,7 @@ txt_recheck(const struct job *j)
  */
 static struct stsdane_decision *
 sts_decision(struct job *j, const struct stsdane_decision *cached,
-    int64_t now)
+    int64_t now, int64_t *horizon)
 {
 	struct decide_env *env = j->env;
 	struct stsdane_policy *p = NULL;
@@ -836,6 +836,7 @@ sts_decision(struct job *j, const struct stsdane_decision *cached,
 
 	if (!j->txt_valid) {
 		if (cached != NULL) {	/* TXT gone or failing: keep P */
+			*horizon = now + TXT_RECHECK_MIN;
 			cache_mark(env, "neg", j->domain, NULL, now,
 			    now + TXT_RECHECK_MIN, j->txt_problem, j->txt_why);
 			return keep_cached(cached, j->txt_problem, j->txt_why);
@@ -848,6 +849,7 @@ sts_decision(struct job *j, const struct stsdane_decision *cached,
 			uint32_t ttl = j->txt.ttl;
 			unsigned neg = env->settings->negative_ttl;
 
+			*horizon = now + (ttl > 0 && ttl < neg ? ttl : neg);
 			cache_mark(env, "neg", j->domain, NULL, now,
 			    now + (ttl > 0 && ttl < neg ? ttl : neg),
 			    j->txt_problem, j->txt_why);
@@ -858,6 +860,7 @@ sts_decision(struct job *j, const struct stsdane_decision *cached,
 	/* A valid TXT record. */
 	if (j->fetch != ST_DONE && cached != NULL) {
 		/* id unchanged: P applies without a fetch */
+		*horizon = recheck;
 		cache_mark(env, "txt", j->domain, j->txt_id, now, recheck,
 		    STSDANE_PROBLEM_NONE, "TXT id last seen");
 		d = decision_copy(cached);
@@ -881,8 +884,9 @@ sts_decision(struct job *j, const struct stsdane_decision *cached,
 		(void)sd_snprintf(why, sizeof(why),
 		    "policy fetch from https://mta-sts.%s/.well-known/"
 		    "mta-sts.txt failed: %s", j->domain, j->fres.error);
-		cache_mark(env, "neg", j->domain, j->txt_id, now,
-		    now + min_ttl(FETCH_FAIL_TTL, env->settings->negative_ttl),
+		*horizon = now + min_ttl(FETCH_FAIL_TTL,
+		    env->settings->negative_ttl);
+		cache_mark(env, "neg", j->domain, j->txt_id, now, *horizon,
 		    j->fres.problem, why);
 		if (cached != NULL)
 			return keep_cached(cached, j->fres.problem, why);
@@ -893,6 +897,7 @@ sts_decision(struct job *j, const struct stsdane_decision *cached,
 	if (d == NULL)
 		return NULL;
 	/* a fetched policy, "mode: none" included, replaces P */
+	*horizon = recheck;
 	cache_store(env, "sts", j->domain, d, now);
 	cache_mark(env, "txt", j->domain, j->txt_id, now, recheck,
 	    STSDANE_PROBLEM_NONE, "TXT id last seen");
@@ -1076,22 +1081,29 @@ job_release(struct job *j)
  */
 static struct stsdane_decision *
 from_cache(struct decide_env *env, const char *domain, int64_t now,
-    int *dane_fresh, struct stsdane_decision **policy)
+    int64_t *dane_until, struct stsdane_decision **policy)
 {
 	struct stsdane_decision *dane, *txt = NULL, *neg = NULL, *d = NULL;
 
-	*dane_fresh = 0;
-	*policy = cache_load(env, "sts", domain, now, NULL, 0);
-	dane = cache_load(env, "dane", domain, now, NULL, 0);
+	*dane_until = 0;
+	*policy = NULL;
+	/* the whole answer, in one read: the path nearly every call takes */
+	d = cache_load(env, "ans", domain, now, NULL);
+	if (d != NULL) {
+		d->source = STSDANE_SOURCE_CACHE;
+		return d;
+	}
+	*policy = cache_load(env, "sts", domain, now, NULL);
+	dane = cache_load(env, "dane", domain, now, NULL);
 	if (dane == NULL)
 		return NULL;
-	*dane_fresh = 1;
+	*dane_until = dane->expires;
 	if (dane->mechanism == STSDANE_MECH_DANE) {
 		dane->source = STSDANE_SOURCE_CACHE;
 		return dane;
 	}
 	stsdane_decision_free(dane);
-	neg = cache_load(env, "neg", domain, now, NULL, 0);
+	neg = cache_load(env, "neg", domain, now, NULL);
 	if (neg != NULL && *policy != NULL) {
 		/* a recent failure; P still applies (RFC 8461 5.1) */
 		d = keep_cached(*policy, neg->problem, neg->reason != NULL ?
@@ -1102,7 +1114,7 @@ from_cache(struct decide_env *env, const char *domain, int64_t now,
 		if (d != NULL)
 			d->source = STSDANE_SOURCE_CACHE;
 	} else if (*policy != NULL &&
-	    (txt = cache_load(env, "txt", domain, now, NULL, 0)) != NULL &&
+	    (txt = cache_load(env, "txt", domain, now, NULL)) != NULL &&
 	    txt->policy_id != NULL && (*policy)->policy_id != NULL &&
 	    strcmp(txt->policy_id, (*policy)->policy_id) == 0) {
 		d = decision_copy(*policy);
@@ -1122,20 +1134,20 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 	struct stsdane_decision *d = NULL, *policy = NULL;
 	enum dane_outcome o;
 	int64_t now = env->now(env->clock_arg);
-	int dane_fresh = 0;
+	int64_t dane_until = 0, horizon = INT64_MAX;
 	char txt_name[SD_MAX_NAME + 16];
 	int rc = STSDANE_OK;
 
 	*out = NULL;
 	if (!(flags & STSDANE_QUERY_REFRESH)) {
-		d = from_cache(env, domain, now, &dane_fresh, &policy);
+		d = from_cache(env, domain, now, &dane_until, &policy);
 		if (d != NULL) {
 			stsdane_decision_free(policy);
 			*out = d;
 			return STSDANE_OK;
 		}
 	} else {
-		policy = cache_load(env, "sts", domain, now, NULL, 0);
+		policy = cache_load(env, "sts", domain, now, NULL);
 	}
 
 	j = calloc(1, sizeof(*j));
@@ -1146,7 +1158,7 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 	}
 	j->env = env;
 	j->domain = domain;
-	j->need_dane = !dane_fresh;
+	j->need_dane = dane_until == 0;
 	j->fetch_wanted = (flags & STSDANE_QUERY_REFRESH) != 0;
 	if (env->get_dns(env->get_arg, &j->dns, &j->dns_impl, err,
 	    errlen) < 0) {
@@ -1183,19 +1195,25 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 		}
 	} else if (o == DANE_YES || o == DANE_TEMPFAIL) {
 		d = dane_decision(j, o, now);
-		if (d != NULL && o == DANE_YES)
+		if (d != NULL && o == DANE_YES) {
 			cache_store(env, "dane", domain, d, now);
+			horizon = d->expires;
+		}
 	} else if (j->mx.state == ST_DONE && j->mx.status == DNS_NXDOMAIN &&
 	    !j->txt_valid && policy == NULL) {
 		d = none_decision(domain, STSDANE_PROBLEM_NONE,
 		    "the domain does not exist (NXDOMAIN)");
 	} else {
-		if (j->need_dane && j->mx.state == ST_DONE) {
+		if (j->need_dane && j->mx.state == ST_DONE &&
+		    !res_failed(&j->mx)) {
 			/* "DANE does not apply", valid for the TTLs seen */
-			cache_mark(env, "dane", domain, NULL, now,
-			    now + dane_ttl(j), STSDANE_PROBLEM_NONE, "no DANE");
+			dane_until = now + dane_ttl(j);
+			cache_mark(env, "dane", domain, NULL, now, dane_until,
+			    STSDANE_PROBLEM_NONE, "no DANE");
 		}
-		d = sts_decision(j, policy, now);
+		d = sts_decision(j, policy, now, &horizon);
+		if (dane_until < horizon)
+			horizon = dane_until;
 		if (d != NULL && d->ndane == 0 && fill_hosts(j, d) < 0) {
 			stsdane_decision_free(d);
 			d = NULL;
@@ -1205,6 +1223,15 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 		rc = STSDANE_ERR_NOMEM;
 		(void)sd_snprintf(err, errlen, "out of memory");
 		goto out;
+	}
+	/*
+	 * The answer itself, for the fast path, valid until the first of
+	 * the records it was made from expires.  Never a tempfail: those
+	 * are looked at again on the next call.
+	 */
+	if (!d->tempfail && horizon > now && horizon != INT64_MAX) {
+		d->expires = horizon;
+		cache_store(env, "ans", domain, d, now);
 	}
 	*out = d;
 out:
