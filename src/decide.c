@@ -945,6 +945,8 @@ maybe_start_fetch(struct job *j)
 		return;
 	if (dane_outcome(j) != DANE_NO)
 		return;		/* DANE decides, or not known yet */
+	if (j->mx.state == ST_WAIT || j->null_mx)
+		return;		/* a null MX takes no mail: no policy needed */
 	j->fetch = ST_DONE;	/* unless started below */
 	memset(&j->fres, 0, sizeof(j->fres));
 	(void)sd_snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
@@ -1021,6 +1023,14 @@ run_loop(struct job *j, const struct stsdane_decision *cached)
 		dns_busy = j->dns->pending(j->dns_impl) > 0;
 		if (!dns_busy && j->fetch != ST_WAIT)
 			break;
+		if (j->fetch != ST_WAIT && (j->null_mx ||
+		    dane_outcome(j) == DANE_YES ||
+		    dane_outcome(j) == DANE_TEMPFAIL)) {
+			/* decided: what is still in flight does not matter */
+			j->stopping = 1;
+			j->dns->cancel_all(j->dns_impl, "not needed");
+			break;
+		}
 		if (dns_busy && now >= dns_deadline) {
 			j->stopping = 1;
 			j->dns->cancel_all(j->dns_impl,
@@ -1108,7 +1118,10 @@ from_cache(struct decide_env *env, const char *domain, int64_t now,
 		/* a recent failure; P still applies (RFC 8461 5.1) */
 		d = keep_cached(*policy, neg->problem, neg->reason != NULL ?
 		    neg->reason : "recent failure");
-	} else if (neg != NULL) {
+	} else if (neg != NULL &&
+	    neg->problem != STSDANE_PROBLEM_DNS_TEMPFAIL &&
+	    neg->problem != STSDANE_PROBLEM_DNS_BOGUS) {
+		/* "no policy"; a remembered lookup failure is never that */
 		d = none_decision(domain, neg->problem, neg->reason != NULL ?
 		    neg->reason : "none published");
 		if (d != NULL)
@@ -1229,9 +1242,13 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 	 * the records it was made from expires.  Never a tempfail: those
 	 * are looked at again on the next call.
 	 */
+	if (d->mechanism == STSDANE_MECH_MTASTS && d->expires < horizon)
+		horizon = d->expires;	/* never past fetched-at + max_age */
 	if (!d->tempfail && horizon > now && horizon != INT64_MAX) {
 		d->expires = horizon;
 		cache_store(env, "ans", domain, d, now);
+	} else if (d->tempfail) {
+		cache_forget(env, "ans", domain);
 	}
 	*out = d;
 out:

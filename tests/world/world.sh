@@ -10,6 +10,7 @@
 #
 #	127.0.0.53:53	NSD, authoritative for the DNSSEC-signed zone 'test.'
 #			and its delegated child zones (signed at start)
+#	127.0.0.54:53	NSD serving no zone: REFUSED, for a lame delegation
 #	127.0.0.1:53	unbound, validating, stub-zone 'test.' -> NSD, the
 #			'test.' key as its only trust anchor
 #	127.0.1.1:443	nginx, the MTA-STS policy hosts by SNI
@@ -57,6 +58,7 @@ RES_ADDR=127.0.0.1
 WEB_ADDR=127.0.1.1
 SLOW_ADDR=127.0.1.2
 REFUSE_ADDR=127.0.1.3
+LAME_ADDR=127.0.0.54
 RX_EE=127.0.2.1
 RX_TA=127.0.2.2
 RX_MISMATCH=127.0.2.3
@@ -395,12 +397,12 @@ write_zones() {
 	    dane-insecure dane-insecmx; do
 		echo "$child.test. NS ns.test." >> "$z"
 	done
-	# Lame delegation: its name server (NSD, which does not serve the
-	# child) answers with the same referral again, so resolution fails
-	# at once with SERVFAIL instead of after a timeout.
+	# Lame delegation: its name server (a second NSD serving no zone)
+	# answers REFUSED, so resolution fails at once with SERVFAIL instead
+	# of after a timeout.
 	{
 		echo "lame.test. NS ns.lame.test."
-		echo "ns.lame.test. A $NSD_ADDR"
+		echo "ns.lame.test. A $LAME_ADDR"
 	} >> "$z"
 }
 
@@ -485,6 +487,10 @@ EOF
 			    "$zn" "$zn"
 		done
 	} > "$W/nsd/nsd.conf"
+	# The lame server: same settings, no zones, another address.
+	sed -e "s/ip-address: .*/ip-address: $LAME_ADDR/" \
+	    -e "s|$W/nsd/|$W/nsd/lame-|" \
+	    -e '/^zone:/,$d' "$W/nsd/nsd.conf" > "$W/nsd/lame.conf"
 }
 
 make_unbound() {
@@ -739,7 +745,7 @@ make_receivers() {
 bg() {
 	name=$1
 	shift
-	in_ns "$@" >> "$W/log/$name.out" 2>&1 &
+	ip netns exec "$NS" "$@" >> "$W/log/$name.out" 2>&1 &
 	echo $! > "$W/pids/$name.pid"
 }
 
@@ -778,10 +784,17 @@ policy_ready() {
 
 write_confs() {
 	mkdir -p "$W/cache"
+	# libunbound, like unbound, answers NXDOMAIN for the RFC 6761 name
+	# 'test.' from a built-in local zone, even when it forwards; this
+	# small file (read before the forwarder is set) lifts that and
+	# nothing else.
+	printf 'server:\n\tlocal-zone: "test." nodefault\n' \
+	    > "$W/libunbound-fwd.conf"
 	cat > "$W/stsdane.conf" <<EOF
 # stsdane configuration for the test world (generated): forward to the
 # validating unbound in the namespace; libunbound validates again.
 resolver = $RES_ADDR
+unbound_config = $W/libunbound-fwd.conf
 trust_anchor_file = $W/test.anchor
 ca_file = $W/ca.pem
 dns_timeout = 3
@@ -799,6 +812,11 @@ cache_path = $W/cache
 EOF
 }
 
+step() {
+	[ -n "${WORLD_TIMING:-}" ] && echo "$(date +%s.%N) $*" >&2
+	return 0
+}
+
 world_start() {
 	world_stop
 	rm -rf "$W"
@@ -811,33 +829,49 @@ world_start() {
 	in_ns ip link set lo up || die "cannot bring up lo in '$NS'"
 	in_ns sysctl -qw net.ipv4.ip_unprivileged_port_start=0 2>/dev/null
 
+	step make_pki
 	make_pki || die "certificate generation failed (certtool)"
+	step make_dns
 	make_dns || die "zone signing failed (ldns)"
+	step make_unbound
 	make_unbound
+	step make_www
 	make_www
+	step make_nginx
 	make_nginx
+	step make_receivers
 	make_receivers
+	step write_confs
 	write_confs
 
+	step bg
 	bg nsd nsd -d -c "$W/nsd/nsd.conf"
+	bg nsd-lame nsd -d -c "$W/nsd/lame.conf"
 	bg nginx nginx -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log"
 	bg slow python3 "$HERE/slow_https.py" "$SLOW_ADDR" 443 \
 	    "$W/pki/slow.pem" "$W/pki/slow.key" 30
 	for rx in $RECEIVERS; do
 		bg "$rx" exim4 -C "$W/$rx/exim.conf" -bdf
 	done
+	step wait_for
 	wait_for NSD "$W/nsd/nsd.log" dns_ready || { world_stop; exit 1; }
+	step bg
 	bg unbound unbound -d -c "$W/unbound/unbound.conf"
+	step wait_for
 	wait_for unbound "$W/unbound/unbound.log" resolver_ready ||
 	    { world_stop; exit 1; }
+	step wait_for
 	wait_for nginx "$W/nginx/error.log" policy_ready ||
 	    { world_stop; exit 1; }
+	step wait_for
 	wait_for "slow server" "$W/log/slow.out" listening "$SLOW_ADDR:443" ||
 	    { world_stop; exit 1; }
+	step for
 	for a in $RX_EE $RX_TA $RX_MISMATCH $RX_PLAIN $RX_STS; do
 		wait_for "receiver $a" "$W/rx-*/log/paniclog" \
 		    listening "$a:25" || { world_stop; exit 1; }
 	done
+	step echo
 	echo "stsdane world: up in namespace '$NS' (state in $W)"
 }
 

@@ -1,0 +1,424 @@
+#!/bin/sh
+# NAME
+#	run.sh - integration tests of sts-dane-query against the local world
+# SYNOPSIS
+#	BUILD=build sh tests/integration/run.sh
+# DESCRIPTION
+#	Starts tests/world/world.sh, runs every scenario of
+#	tests/world/SCENARIOS.md through $BUILD/sts-dane-query inside the
+#	world's network namespace, checks the JSON answer with jq, and stops
+#	the world again whatever happens.
+#
+#	One line per test: "ok - NAME", "FAIL - NAME: expected X got Y" or
+#	"skip - NAME: reason"; then "N passed, N failed[, N skipped]".
+#
+#	Environment:
+#	  BUILD             build directory (default 'build')
+#	  STSDANE_SKIP_DANE=1  skip the DANE tests
+#	  STSDANE_TESTS=RE  run only tests whose name matches the regular
+#	                    expression RE (grep -E)
+# DIAGNOSTICS
+#	Exit 0 when nothing failed (a world that cannot exist here, e.g. not
+#	root, is one skipped test), 1 otherwise.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+mkdir -p "$BUILD" || exit 1
+BUILD=$(cd "$BUILD" && pwd)
+export BUILD
+WORLD=$ROOT/tests/world/world.sh
+W=$BUILD/world
+CLI=$BUILD/sts-dane-query
+CONF=$W/stsdane.conf
+DIRECT=$W/stsdane-direct.conf
+SKIP_DANE=${STSDANE_SKIP_DANE:-0}
+ONLY=${STSDANE_TESTS:-}
+
+npass=0
+nfail=0
+nskip=0
+
+ok() {
+	echo "ok - $1"
+	npass=$((npass + 1))
+}
+
+notok() {
+	echo "FAIL - $1: $2"
+	nfail=$((nfail + 1))
+}
+
+skipped() {
+	echo "skip - $1: $2"
+	nskip=$((nskip + 1))
+}
+
+summary() {
+	if [ $nskip -gt 0 ]; then
+		echo "$npass passed, $nfail failed, $nskip skipped"
+	else
+		echo "$npass passed, $nfail failed"
+	fi
+}
+
+# ---------------------------------------------------------------- world
+
+command -v jq >/dev/null 2>&1 || {
+	echo "integration: skipped: 'jq' not installed"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+
+started=$(sh "$WORLD" start 2>&1)
+rc=$?
+if [ $rc -eq 77 ]; then
+	echo "$started"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if [ $rc -ne 0 ]; then
+	echo "$started"
+	notok world "the local world did not start (exit $rc)"
+	sh "$WORLD" stop >/dev/null 2>&1
+	summary
+	exit 1
+fi
+trap 'sh "$WORLD" stop >/dev/null 2>&1' EXIT
+trap 'exit 130' INT TERM
+
+if [ ! -x "$CLI" ]; then
+	notok cli "'$CLI' not built (make all)"
+	summary
+	exit 1
+fi
+
+# ---------------------------------------------------------------- helpers
+
+OUT=$W/test.out
+ERR=$W/test.err
+
+# selected NAME: whether NAME is to run at all.
+selected() {
+	[ -z "$ONLY" ] && return 0
+	echo "$1" | grep -Eq "$ONLY"
+}
+
+# run ARGS...: the CLI inside the namespace; stdout in $OUT, status in RC.
+run() {
+	sh "$WORLD" exec "$CLI" "$@" > "$OUT" 2> "$ERR"
+	RC=$?
+}
+
+# offline ARGS...: the CLI outside the namespace (no network needed).
+offline() {
+	"$CLI" "$@" > "$OUT" 2> "$ERR"
+	RC=$?
+}
+
+# check NAME [PATH EXPECTED]...: compare fields of the JSON in $OUT.
+# PATH is a jq path ('rc' is the exit status); strings compare raw,
+# anything else as compact JSON.
+check() {
+	name=$1
+	shift
+	if ! jq -e . "$OUT" >/dev/null 2>&1; then
+		notok "$name" "expected JSON got '$(head -c 200 "$OUT")' (exit $RC, stderr '$(head -c 200 "$ERR")')"
+		return
+	fi
+	while [ $# -ge 2 ]; do
+		if [ "$1" = rc ]; then
+			got=$RC
+		else
+			got=$(jq -r "$1 | if type == \"string\" then . else tojson end" \
+			    "$OUT" 2>&1)
+		fi
+		if [ "$got" != "$2" ]; then
+			notok "$name" "expected $1=$2 got $got"
+			return
+		fi
+		shift 2
+	done
+	ok "$name"
+}
+
+# sc NAME DOMAIN [PATH EXPECTED]...: one scenario, forwarding config.
+sc() {
+	name=$1 domain=$2
+	shift 2
+	selected "$name" || return 0
+	run -c "$CONF" --json --no-cache "$domain"
+	check "$name" "$@"
+}
+
+# dsc: a DANE scenario, skipped when STSDANE_SKIP_DANE=1.
+dsc() {
+	if [ "$SKIP_DANE" = 1 ]; then
+		selected "$1" && skipped "$1" "STSDANE_SKIP_DANE=1"
+		return 0
+	fi
+	sc "$@"
+}
+
+# Fields every "deliver as if no policy" decision has.
+NOPOLICY=".mechanism none .require_tls false .tempfail false .no_mail false rc 0"
+
+# ---------------------------------------------------------------- MTA-STS
+
+# shellcheck disable=SC2086
+{
+sc "sts: enforce, LF line ends" enforce.test \
+    .domain enforce.test .mechanism mta-sts .mode enforce \
+    .require_tls true .tempfail false .no_mail false .problem none \
+    .policy_id 20240101T000000 .max_age 86400 .mx '["mx.enforce.test"]' \
+    .source network rc 0
+sc "sts: enforce, CRLF line ends" crlf.test \
+    .mechanism mta-sts .mode enforce .require_tls true .problem none \
+    .mx '["mx.crlf.test"]'
+sc "sts: mode testing" testing.test \
+    .mechanism mta-sts .mode testing .require_tls false .tempfail false \
+    .problem none .mx '["mx.testing.test"]'
+sc "sts: mode none" none.test \
+    .mode none .require_tls false .tempfail false .problem none
+sc "sts: two v=STSv1 TXT records" twotxt.test $NOPOLICY \
+    .problem txt-multiple
+sc "sts: id with '-'" badid.test $NOPOLICY .problem txt-syntax
+sc "sts: id of 33 characters" longid.test $NOPOLICY .problem txt-syntax
+sc "sts: TXT reached via CNAME" cname.test \
+    .mechanism mta-sts .mode enforce .require_tls true .problem none \
+    .policy_id 20240101T000000
+sc "sts: subdomain does not inherit" sub.enforce.test $NOPOLICY \
+    .problem txt-missing
+sc "sts: no TXT record" notxt.test $NOPOLICY .problem txt-missing
+sc "sts: policy URL redirects (301)" redirect.test $NOPOLICY \
+    .problem http-redirect
+sc "sts: policy URL 404" notfound.test $NOPOLICY .problem http-status
+sc "sts: Content-Type text/html" html.test $NOPOLICY .problem media-type
+sc "sts: body over 64 KiB" big.test $NOPOLICY .problem too-large
+sc "sts: certificate for the wrong name" wrongname.test $NOPOLICY \
+    .problem tls
+sc "sts: expired certificate" expired.test $NOPOLICY .problem tls
+sc "sts: certificate from an unknown CA" unknownca.test $NOPOLICY \
+    .problem tls
+sc "sts: policy without version" nover.test $NOPOLICY \
+    .problem policy-syntax
+sc "sts: bad mode" badmode.test $NOPOLICY .problem policy-syntax
+sc "sts: max_age 31557601" bigage.test $NOPOLICY .problem policy-syntax
+sc "sts: non-numeric max_age" agetext.test $NOPOLICY \
+    .problem policy-syntax
+sc "sts: max_age 604800s" ages.test $NOPOLICY .problem policy-syntax
+sc "sts: enforce without mx" nomx.test $NOPOLICY .problem policy-syntax
+sc "sts: wildcard mx pattern" wild.test \
+    .mechanism mta-sts .mode enforce .require_tls true .problem none \
+    .mx '["*.wild.test"]'
+sc "sts: policy host has no address" noaddr.test $NOPOLICY \
+    .problem policy-host-dns
+sc "sts: policy server slower than the deadline" slow.test $NOPOLICY \
+    .problem timeout
+sc "sts: policy server refuses connections" refused.test $NOPOLICY \
+    .problem connect
+sc "sts: TXT DNSSEC-bogus" bogus-sts.test \
+    .tempfail true .problem dns-bogus rc 3
+sc "sts: TXT lookup SERVFAIL (lame delegation)" lame.test \
+    .tempfail true .problem dns-tempfail rc 3
+}
+
+# ---------------------------------------------------------------- DANE
+
+EE311="3 1 1 $(openssl x509 -in "$W/pki/rx-ee.pem" -noout -pubkey |
+    openssl pkey -pubin -outform DER 2>/dev/null | sha256sum |
+    awk '{print $1}')"
+TLSA0='.dane.hosts[0].tlsa | map(ascii_downcase)'
+
+dsc "dane: secure MX, TLSA 3 1 1 (signed child zone)" dane-ee.test \
+    .mechanism dane .mode enforce .require_tls true .tempfail false \
+    .problem none '.dane.hosts[0].name' mx.dane-ee.test \
+    '.dane.hosts[0].preference' 10 '.dane.hosts[0].status' secure \
+    '.dane.hosts[0].base_domain' mx.dane-ee.test \
+    "$TLSA0" "[\"$EE311\"]" rc 0
+dsc "dane: TLSA 2 1 1 (trust anchor)" dane-ta.test \
+    .mechanism dane .require_tls true .problem none \
+    '.dane.hosts[0].status' secure \
+    "$TLSA0 | .[0] | startswith(\"2 1 1 \")" true
+dsc "dane: only usages 0/1: unusable, TLS still required" dane-pkix.test \
+    .require_tls true .tempfail false .problem dane-unusable \
+    '.dane.hosts[0].status' unusable
+dsc "dane: secure zone without TLSA falls through to MTA-STS" \
+    dane-nota.test .mechanism mta-sts .mode enforce .require_tls true \
+    '.dane.hosts[0].status' insecure
+dsc "dane: TLSA in an insecure delegation is ignored" dane-insecure.test \
+    .mechanism none .require_tls false .tempfail false \
+    '.dane.hosts[0].status' insecure
+dsc "dane: bogus TLSA signature" dane-bogus.test \
+    .tempfail true .problem dns-bogus '.dane.hosts[0].status' bogus rc 3
+dsc "dane: expired signatures" dane-expired.test \
+    .tempfail true .problem dns-bogus rc 3
+dsc "dane: MX target is a CNAME, TLSA at the expanded name" \
+    dane-cname.test .mechanism dane .require_tls true \
+    '.dane.hosts[0].name' mx.dane-cname.test \
+    '.dane.hosts[0].base_domain' host.dane-cname.test \
+    '.dane.hosts[0].status' secure
+dsc "dane: DANE wins over an MTA-STS policy" dane-sts.test \
+    .mechanism dane .require_tls true .problem none
+dsc "dane: insecure MX RRset, secure TLSA at the host" dane-insecmx.test \
+    .mechanism none .require_tls false .tempfail false \
+    '.dane.hosts[0].status' insecure
+dsc "dane: null MX" nullmx.test \
+    .no_mail true .tempfail false .problem null-mx rc 0
+dsc "dane: TLSA not matching the receiver" dane-mismatch.test \
+    .mechanism dane .require_tls true '.dane.hosts[0].status' secure
+dsc "dane: receiver without STARTTLS" dane-notls.test \
+    .mechanism dane .require_tls true '.dane.hosts[0].status' secure
+
+# The receivers really present what the zones publish (--probe).
+# pr NAME DOMAIN [PATH EXPECTED]...
+pr() {
+	name=$1 domain=$2
+	shift 2
+	if [ "$SKIP_DANE" = 1 ]; then
+		selected "$name" && skipped "$name" "STSDANE_SKIP_DANE=1"
+		return 0
+	fi
+	selected "$name" || return 0
+	run -c "$CONF" --json --no-cache --probe "$domain"
+	check "$name" "$@"
+}
+pr "probe: DANE-EE receiver matches its TLSA" dane-ee.test \
+    '.hosts[0].starttls' true '.hosts[0].verified' true \
+    '.hosts[0].verdict' pass rc 0
+pr "probe: DANE-TA receiver chains to its TLSA" dane-ta.test \
+    '.hosts[0].verified' true '.hosts[0].verdict' pass rc 0
+pr "probe: mismatching receiver fails" dane-mismatch.test \
+    '.hosts[0].handshake' true '.hosts[0].verified' false \
+    '.hosts[0].verdict' fail rc 1
+pr "probe: receiver without STARTTLS" dane-notls.test \
+    '.hosts[0].starttls' false '.hosts[0].verdict' no-starttls rc 1
+pr "probe: MTA-STS receiver passes" enforce.test \
+    '.hosts[0].verified' true '.hosts[0].verdict' pass rc 0
+pr "probe: wildcard policy allows mx1, not a.b" wild.test \
+    '.hosts[0].name' mx1.wild.test '.hosts[0].allowed' true \
+    '.hosts[1].name' a.b.wild.test '.hosts[1].allowed' false
+
+# ---------------------------------------------------------------- modes
+
+t="config: unbound_config stub to NSD, enforce"
+if selected "$t"; then
+	run -c "$DIRECT" --json --no-cache enforce.test
+	check "$t" .mechanism mta-sts .mode enforce .problem none rc 0
+fi
+t="config: unbound_config stub to NSD, bogus TXT"
+if selected "$t"; then
+	run -c "$DIRECT" --json --no-cache bogus-sts.test
+	check "$t" .tempfail true .problem dns-bogus rc 3
+fi
+t="config: unbound_config stub to NSD, DANE"
+if [ "$SKIP_DANE" = 1 ]; then
+	selected "$t" && skipped "$t" "STSDANE_SKIP_DANE=1"
+elif selected "$t"; then
+	run -c "$DIRECT" --json --no-cache dane-ee.test
+	check "$t" .mechanism dane '.dane.hosts[0].status' secure rc 0
+fi
+t="config: both world files pass --check-config"
+if selected "$t"; then
+	offline -c "$CONF" --check-config
+	r1=$RC
+	offline -c "$DIRECT" --check-config
+	if [ $r1 -eq 0 ] && [ $RC -eq 0 ]; then
+		ok "$t"
+	else
+		notok "$t" "expected exit 0 and 0 got $r1 and $RC ($(head -c 200 "$ERR"))"
+	fi
+fi
+t="config: --check-config names file:line:key"
+if selected "$t"; then
+	bad=$W/bad.conf
+	printf 'resolver = 127.0.0.1\nno_such_key = 1\n' > "$bad"
+	offline -c "$bad" --check-config
+	msg=$(cat "$OUT" "$ERR")
+	if [ $RC -ne 2 ]; then
+		notok "$t" "expected exit 2 got $RC"
+	elif ! echo "$msg" | grep -q "$bad:2" ||
+	    ! echo "$msg" | grep -q no_such_key; then
+		notok "$t" "expected '$bad:2' and 'no_such_key' got '$msg'"
+	else
+		ok "$t"
+	fi
+fi
+t="cache: second query answered from the cache"
+if selected "$t"; then
+	run -c "$CONF" --json enforce.test
+	r1=$RC
+	run -c "$CONF" --json enforce.test
+	if [ $r1 -ne 0 ]; then
+		notok "$t" "expected exit 0 got $r1"
+	else
+		check "$t" .source cache .mechanism mta-sts .mode enforce rc 0
+	fi
+fi
+
+# ---------------------------------------------------------------- offline
+
+P=$W/www
+# cpol NAME FILE [--mx HOST] [PATH EXPECTED]...: --check-policy FILE.
+cpol() {
+	name=$1 file=$2
+	shift 2
+	selected "$name" || return 0
+	if [ "${1:-}" = --mx ]; then
+		offline --json --check-policy "$file" --mx "$2"
+		shift 2
+	else
+		offline --json --check-policy "$file"
+	fi
+	check "$name" "$@"
+}
+POL=.well-known/mta-sts.txt
+cpol "check-policy: enforce" "$P/enforce.test/$POL" \
+    .valid true .mode enforce .max_age 86400 .mx '["mx.enforce.test"]' rc 0
+cpol "check-policy: CRLF" "$P/crlf.test/$POL" .valid true .mode enforce
+cpol "check-policy: *.wild.test matches mx1.wild.test" "$P/wild.test/$POL" \
+    --mx mx1.wild.test .valid true .mx_match true
+cpol "check-policy: *.wild.test does not match a.b.wild.test" \
+    "$P/wild.test/$POL" --mx a.b.wild.test .valid true .mx_match false
+for d in nover badmode bigage agetext ages nomx; do
+	cpol "check-policy: $d.test invalid" "$P/$d.test/$POL" \
+	    .valid false rc 1
+done
+t="check-policy: from standard input"
+if selected "$t"; then
+	"$CLI" --json --check-policy - < "$P/testing.test/$POL" > "$OUT" 2> "$ERR"
+	RC=$?
+	check "$t" .valid true .mode testing rc 0
+fi
+
+# ctxt NAME COUNT RECORD... [PATH EXPECTED]...: --check-txt RECORD...
+ctxt() {
+	name=$1 n=$2
+	shift 2
+	selected "$name" || return 0
+	case $n in
+	1) offline --json --check-txt "$1" ;;
+	2) offline --json --check-txt "$1" "$2" ;;
+	esac
+	shift "$n"
+	check "$name" "$@"
+}
+ctxt "check-txt: valid" 1 "v=STSv1; id=20240101T000000" \
+    .valid true .id 20240101T000000 rc 0
+ctxt "check-txt: id with '-'" 1 "v=STSv1; id=abc-def" .valid false rc 1
+ctxt "check-txt: two v=STSv1 records" 2 "v=STSv1; id=a1" "v=STSv1; id=a2" \
+    .valid false rc 1
+
+t="check-tlsa: 3 1 1 usable"
+selected "$t" && { offline --json --check-tlsa "$EE311"; \
+    check "$t" .usable true rc 0; }
+t="check-tlsa: 1 1 1 not usable"
+selected "$t" && { offline --json --check-tlsa "1 1 1 ${EE311#3 1 1 }"; \
+    check "$t" .usable false rc 1; }
+t="check-tlsa: SHA-256 of the wrong length"
+selected "$t" && { offline --json --check-tlsa "3 1 1 abcd"; \
+    check "$t" .usable false rc 1; }
+
+summary
+[ $nfail -eq 0 ]
