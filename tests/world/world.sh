@@ -18,6 +18,9 @@
 #	127.0.1.3:443	nothing: connections are refused
 #	127.0.2.N:25	Exim receivers (DANE and MTA-STS MX hosts)
 #
+#	STSDANE_WORLD_NS names another namespace, so that two worlds (two
+#	BUILD directories) can run side by side.
+#
 #	Keys, zones and certificates are generated at every start; nothing is
 #	fetched.  All state lives under $BUILD/world (BUILD defaults to
 #	'build', relative to the current directory).  tests/world/SCENARIOS.md
@@ -45,7 +48,7 @@
 
 set -u
 
-NS=stsdane-world
+NS=${STSDANE_WORLD_NS:-stsdane-world}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
 mkdir -p "$BUILD" || exit 1
@@ -88,6 +91,7 @@ prereq() {
 	[ "$(id -u)" = 0 ] || skip "not root: the local world needs a network namespace"
 	command -v ip >/dev/null 2>&1 || skip "'ip' (iproute2) not installed"
 	ip netns list >/dev/null 2>&1 || skip "'ip netns' is unavailable"
+	[ "${1:-}" = start ] || return 0
 	for t in nsd unbound nginx exim4 ldns-keygen ldns-signzone certtool \
 	    drill curl python3 unshare ss; do
 		command -v "$t" >/dev/null 2>&1 ||
@@ -119,7 +123,9 @@ world_stop() {
 		while [ $i -lt 20 ]; do
 			pids=$(ip netns pids "$NS" 2>/dev/null)
 			[ -z "$pids" ] && break
+			# shellcheck disable=SC2086 # a list of PIDs
 			[ $i -eq 10 ] && kill -9 $pids 2>/dev/null
+			# shellcheck disable=SC2086
 			[ $i -eq 0 ] && kill $pids 2>/dev/null
 			sleep 0.1
 			i=$((i + 1))
@@ -175,13 +181,13 @@ mkca() {
 
 # SHA-256 of a certificate's SubjectPublicKeyInfo, lower-case hex.
 spki_sha256() {
-	openssl x509 -in "$1" -noout -pubkey |
-	    openssl pkey -pubin -outform DER 2>/dev/null |
+	certtool --pubkey-info --load-certificate "$1" --outder 2>/dev/null |
 	    sha256sum | awk '{print $1}'
 }
 
 cert_sha256() {
-	openssl x509 -in "$1" -outform DER | sha256sum | awk '{print $1}'
+	certtool --certificate-info --infile "$1" --outder 2>/dev/null |
+	    sha256sum | awk '{print $1}'
 }
 
 make_pki() {
@@ -248,6 +254,7 @@ zone_sts() {
 }
 
 soa() {
+	# shellcheck disable=SC2016 # $TTL is for the zone file
 	printf '$TTL 300\n%s. SOA ns.test. hostmaster.test. 1 3600 600 86400 60\n%s. NS ns.test.\n' \
 	    "$1" "$1"
 }
@@ -812,9 +819,11 @@ cache_path = $W/cache
 EOF
 }
 
-step() {
-	[ -n "${WORLD_TIMING:-}" ] && echo "$(date +%s.%N) $*" >&2
-	return 0
+# Give up: take down what is up, exit 1.
+fail_start() {
+	echo "stsdane world: $*" >&2
+	world_stop
+	exit 1
 }
 
 world_start() {
@@ -826,25 +835,17 @@ world_start() {
 
 	ip netns add "$NS" 2>/dev/null ||
 	    skip "cannot create network namespace '$NS'"
-	in_ns ip link set lo up || die "cannot bring up lo in '$NS'"
+	in_ns ip link set lo up || fail_start "cannot bring up lo in '$NS'"
 	in_ns sysctl -qw net.ipv4.ip_unprivileged_port_start=0 2>/dev/null
 
-	step make_pki
-	make_pki || die "certificate generation failed (certtool)"
-	step make_dns
-	make_dns || die "zone signing failed (ldns)"
-	step make_unbound
+	make_pki || fail_start "certificate generation failed (certtool)"
+	make_dns || fail_start "zone signing failed (ldns)"
 	make_unbound
-	step make_www
 	make_www
-	step make_nginx
 	make_nginx
-	step make_receivers
 	make_receivers
-	step write_confs
 	write_confs
 
-	step bg
 	bg nsd nsd -d -c "$W/nsd/nsd.conf"
 	bg nsd-lame nsd -d -c "$W/nsd/lame.conf"
 	bg nginx nginx -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log"
@@ -853,25 +854,27 @@ world_start() {
 	for rx in $RECEIVERS; do
 		bg "$rx" exim4 -C "$W/$rx/exim.conf" -bdf
 	done
-	step wait_for
-	wait_for NSD "$W/nsd/nsd.log" dns_ready || { world_stop; exit 1; }
-	step bg
+	wait_for NSD "$W/nsd/nsd.log" listening "$NSD_ADDR:53" ||
+	    fail_start "giving up"
+	wait_for NSD "$W/nsd/nsd.log" dns_ready || fail_start "giving up"
+	wait_for "NSD (lame)" "$W/nsd/lame-nsd.log" \
+	    listening "$LAME_ADDR:53" || fail_start "giving up"
+	# unbound primes from NSD, so NSD first.
 	bg unbound unbound -d -c "$W/unbound/unbound.conf"
-	step wait_for
+	# A query sent before unbound binds waits for drill's 5 s timeout.
+	wait_for unbound "$W/unbound/unbound.log" \
+	    listening "$RES_ADDR:53" || fail_start "giving up"
 	wait_for unbound "$W/unbound/unbound.log" resolver_ready ||
-	    { world_stop; exit 1; }
-	step wait_for
+	    fail_start "giving up"
 	wait_for nginx "$W/nginx/error.log" policy_ready ||
-	    { world_stop; exit 1; }
-	step wait_for
-	wait_for "slow server" "$W/log/slow.out" listening "$SLOW_ADDR:443" ||
-	    { world_stop; exit 1; }
-	step for
-	for a in $RX_EE $RX_TA $RX_MISMATCH $RX_PLAIN $RX_STS; do
-		wait_for "receiver $a" "$W/rx-*/log/paniclog" \
-		    listening "$a:25" || { world_stop; exit 1; }
+	    fail_start "giving up"
+	wait_for "slow server" "$W/log/slow.out" \
+	    listening "$SLOW_ADDR:443" || fail_start "giving up"
+	for rx in $RECEIVERS; do
+		a=$(sed -n 's/^local_interfaces = //p' "$W/$rx/exim.conf")
+		wait_for "receiver $rx" "$W/log/$rx.out and $W/$rx/log/" \
+		    listening "$a:25" || fail_start "giving up"
 	done
-	step echo
 	echo "stsdane world: up in namespace '$NS' (state in $W)"
 }
 
@@ -898,6 +901,7 @@ world_exec() {
 	[ $# -ge 1 ] || die "usage: world.sh exec COMMAND [ARG...]"
 	ns_exists || die "the world is not running (world.sh start)"
 	# Private mount namespace so the bind mount stays ours.
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	exec ip netns exec "$NS" unshare -m --propagation private \
 	    sh -c 'mount --bind "$0" /etc/resolv.conf 2>/dev/null; exec "$@"' \
 	    "$W/resolv.conf" "$@"
@@ -906,7 +910,7 @@ world_exec() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
-start)	prereq; world_start ;;
+start)	prereq start; world_start ;;
 stop)	prereq; world_stop ;;
 status)	prereq; world_status ;;
 exec)	prereq; world_exec "$@" ;;
