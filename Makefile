@@ -175,6 +175,8 @@ unit-asan:
 
 integration: all
 	BUILD=$(BUILD) sh tests/integration/run.sh
+	BUILD=$(BUILD) sh tests/integration/cache_corrupt.sh
+	BUILD=$(BUILD) sh tests/integration/cache_stress.sh
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh

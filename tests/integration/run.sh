@@ -422,5 +422,37 @@ t="check-tlsa: SHA-256 of the wrong length"
 selected "$t" && { offline --json --check-tlsa "3 1 1 abcd"; \
     check "$t" .usable false rc 1; }
 
+# ---------------------------------------------------------------- valgrind
+# The CLI under memcheck: no invalid access, no definite leak, on the
+# network path (DNS, HTTPS fetch, cache), the probe, and an offline check.
+# vg NAME ARGS...
+vg() {
+	name="valgrind: $1"
+	shift
+	selected "$name" || return 0
+	if ! command -v valgrind >/dev/null 2>&1; then
+		skipped "$name" "valgrind not installed"
+		return 0
+	fi
+	sh "$WORLD" exec valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	    "$CLI" "$@" > "$OUT" 2> "$ERR"
+	RC=$?
+	if [ $RC -eq 99 ]; then
+		notok "$name" "memcheck: $(grep -m1 -E 'Invalid|uninitialised|definitely' "$ERR")"
+	else
+		ok "$name"
+	fi
+}
+VGCACHE=$W/vgcache
+rm -rf "$VGCACHE" && mkdir -p "$VGCACHE"
+vg "MTA-STS query, cold cache" -c "$CONF" -o cache_path="$VGCACHE" enforce.test
+vg "MTA-STS query, warm cache" -c "$CONF" -o cache_path="$VGCACHE" --json enforce.test
+vg "fetch failure" -c "$CONF" --no-cache notfound.test
+vg "DANE query" -c "$CONF" --no-cache --json dane-ee.test
+vg "probe" -c "$CONF" --probe dane-mismatch.test
+vg "cache list" -c "$CONF" -o cache_path="$VGCACHE" --cache-list --json
+vg "check-policy" --json --check-policy "$P/enforce.test/$POL" --mx mx.enforce.test
+
 summary
 [ $nfail -eq 0 ]
