@@ -215,8 +215,12 @@ install: all
 	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/stsdane.conf.example README.md $(DESTDIR)$(DOCDIR)/
-	if [ -d docs/systemd ]; then install -d $(DESTDIR)$(UNITDIR) && \
-		install -m 644 docs/systemd/* $(DESTDIR)$(UNITDIR)/; fi
+	install -d $(DESTDIR)$(UNITDIR)
+	for f in docs/systemd/*; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' \
+		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$f" \
+		    > $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libstsdane.so.$(SOVERSION) \
