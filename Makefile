@@ -214,7 +214,10 @@ install: all
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 docs/stsdane.conf.example README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/stsdane.conf.example README.md docs/exim.md \
+		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
+	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
 	install -d $(DESTDIR)$(UNITDIR)
 	for f in docs/systemd/*; do \
 		sed -e 's|@BINDIR@|$(BINDIR)|g' \

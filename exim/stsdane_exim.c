@@ -8,6 +8,7 @@
  * SYNOPSIS
  *	${dlfunc{MODULE}{stsdane_exim_query}{config=PATH}{DOMAIN}}
  *	${dlfunc{MODULE}{stsdane_exim_field}{config=PATH}{DOMAIN}{FIELD}}
+ *	${dlfunc{MODULE}{stsdane_exim_defer}{config=PATH}{DOMAIN}}
  *	${dlfunc{MODULE}{stsdane_exim_hosts}{config=PATH}{DOMAIN}{HOST}{WHAT}}
  *	${dlfunc{MODULE}{stsdane_exim_ca_file}{config=PATH}}
  *	${dlfunc{MODULE}{stsdane_exim_event}{config=PATH}{EVENT}{DOMAIN}\
@@ -34,6 +35,11 @@
  *
  *	stsdane_exim_field returns one of those values.
  *
+ *	stsdane_exim_defer is the router's condition: "" when delivery may
+ *	go on, otherwise the reason to defer ("stsdane: ..."): a tempfail
+ *	decision, or a module that cannot decide.  It never fails, because
+ *	Exim skips a router whose condition fails to expand.
+ *
  *	stsdane_exim_hosts returns a host list for the smtp transport
  *	options: "*" when the current host must get the treatment WHAT,
  *	"" when not.  WHAT is require_tls (the decision forbids clear
@@ -47,28 +53,36 @@
  *	stsdane_exim_event is the smtp transport's event_action.  At
  *	tcp:connect it returns a non-empty string, so that Exim does not
  *	connect, for an MX host that an MTA-STS enforce policy does not
- *	list (and for a tempfail decision); under a testing policy it only
- *	logs.  At msg:delivery it logs what an enforce policy would have
- *	refused under a testing one (no TLS, certificate not verified), and
- *	raises an alarm line should a delivery ever have happened against
- *	an enforce or DANE decision.  Other events return "".
+ *	list, for a host outside the validated MX RRset of a DANE domain,
+ *	and for a tempfail decision; under a testing policy it only logs.
+ *	At tls:cert it refuses the certificate of a host the decision found
+ *	DANE-secure when Exim itself is not doing DANE for it.  At
+ *	tcp:close, under a testing policy, it logs what an enforce policy
+ *	would have refused (a connection without TLS, a certificate that
+ *	did not verify).  At msg:delivery it raises an alarm line should
+ *	mail to a domain whose decision requires TLS ever have been
+ *	delivered in clear text.  Other events return "".
  * TAINT
  *	Results that carry data from DNS or from a policy file (reason, mx,
  *	policy_id, the query line, the event refusal text) are tainted.
  *	Fixed words, host lists and the CA file name are untainted, so that
  *	Exim accepts the CA file name as a file name.
  * DIAGNOSTICS
- *	A configuration file that cannot be used makes the first call of
- *	the process return ERROR (Exim writes its panic log once) and later
- *	calls FAIL with the same message: expansions fail and the router or
- *	transport defers.  The default /etc/stsdane.conf may be absent
- *	(built-in defaults); an explicit config=PATH must load.  A cache
- *	that cannot be opened is logged once by the library; decisions are
- *	then made uncached.  A domain the library rejects as a DNS name is
- *	"no policy".  A decision that cannot be made (out of memory, a
- *	resolver that cannot be set up) makes the call FAIL.  Library log
- *	lines of level error and warning go to Exim's main log, the others
- *	to Exim's debug output.  Nothing here calls exit().
+ *	Failures fail closed.  A configuration file that cannot be used,
+ *	or a decision that cannot be made (out of memory, a resolver that
+ *	cannot be set up): stsdane_exim_defer returns the message (the
+ *	router defers; the first failure of a process also goes to Exim's
+ *	panic log), stsdane_exim_hosts returns "*" (TLS required, certificate
+ *	verified; require_dane excepted), stsdane_exim_event refuses the
+ *	connection and the certificate, each with a main log line;
+ *	stsdane_exim_query, _field and _ca_file fail the expansion (ERROR
+ *	the first time, for the panic log; FAIL after).  The default
+ *	/etc/stsdane.conf may be absent (built-in defaults); an explicit
+ *	config=PATH must load.  A cache that cannot be opened is logged once
+ *	by the library; decisions are then made uncached.  A domain the
+ *	library rejects as a DNS name has no policy.  Library log lines of
+ *	level error and warning go to Exim's main log, the others to Exim's
+ *	debug output.  Nothing here calls exit().
  * SEE ALSO
  *	docs/exim.md, exim/exim.conf.example, exim/conf.d/, stsdane.h
  */
@@ -106,6 +120,7 @@
 /* Exported for Exim; prototypes keep -Wmissing-prototypes quiet. */
 EXIM_EXPORT int stsdane_exim_query(uschar **yield, int argc, uschar *argv[]);
 EXIM_EXPORT int stsdane_exim_field(uschar **yield, int argc, uschar *argv[]);
+EXIM_EXPORT int stsdane_exim_defer(uschar **yield, int argc, uschar *argv[]);
 EXIM_EXPORT int stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[]);
 EXIM_EXPORT int stsdane_exim_ca_file(uschar **yield, int argc,
     uschar *argv[]);
@@ -563,6 +578,19 @@ dane_status(const struct stsdane_decision *d, const char *host)
 	return STSDANE_DANE_INSECURE;
 }
 
+/* Is host one of the decision's MX hosts (by name or TLSA base)? */
+static int
+dane_listed(const struct stsdane_decision *d, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < d->ndane; i++)
+		if (same_host(d->dane[i].name, host) ||
+		    same_host(d->dane[i].base_domain, host))
+			return 1;
+	return 0;
+}
+
 /* 1: host gets treatment `what', 0: it does not, -1: unknown `what'. */
 static int
 host_wants(const struct memo *m, const char *host, const char *what)
@@ -599,9 +627,8 @@ host_wants(const struct memo *m, const char *host, const char *what)
 EXIM_EXPORT int
 stsdane_exim_query(uschar **yield, int argc, uschar *argv[])
 {
-	struct line l;
+	struct line l, v;
 	struct memo *m;
-	char *buf;
 	size_t i;
 	int rc, tainted;
 
@@ -611,39 +638,67 @@ stsdane_exim_query(uschar **yield, int argc, uschar *argv[])
 		return rc;
 	if ((rc = decision_for(argv[0], &m, yield)) != OK)
 		return rc;
-	buf = malloc(LINE_CAP);
-	if (buf == NULL)
-		return fail(yield, FAIL, "stsdane: out of memory");
 	memset(&l, 0, sizeof(l));
-	l.buf = buf;
-	l.cap = LINE_CAP;
-	buf[0] = '\0';
+	memset(&v, 0, sizeof(v));
+	l.buf = malloc(LINE_CAP);
+	v.buf = malloc(LINE_CAP);
+	l.cap = v.cap = LINE_CAP;
+	if (l.buf == NULL || v.buf == NULL) {
+		free(l.buf);
+		free(v.buf);
+		return fail(yield, FAIL, "stsdane: out of memory");
+	}
+	l.buf[0] = '\0';
 	for (i = 0; FIELDS[i] != NULL; i++) {
-		struct line v;
-		char *vbuf = malloc(LINE_CAP);
-
-		if (vbuf == NULL) {
-			free(buf);
-			return fail(yield, FAIL, "stsdane: out of memory");
-		}
-		memset(&v, 0, sizeof(v));
-		v.buf = vbuf;
-		v.cap = LINE_CAP;
-		vbuf[0] = '\0';
+		v.len = 0;
+		v.buf[0] = '\0';
 		(void)field_value(m, FIELDS[i], &v, &tainted);
-		sanitize(vbuf);
-		line_kv(&l, FIELDS[i], vbuf);
+		sanitize(v.buf);
+		line_kv(&l, FIELDS[i], v.buf);
 		l.over |= v.over;
-		free(vbuf);
 	}
-	if (l.over) {
-		free(buf);
-		return fail(yield, FAIL, "stsdane: decision for '%s' does not "
+	if (l.over)
+		rc = fail(yield, FAIL, "stsdane: decision for '%s' does not "
 		    "fit in %d bytes", m->domain, LINE_CAP);
-	}
-	*yield = exim_str(buf, 1);
-	free(buf);
-	return OK;
+	else
+		rc = give(yield, l.buf, 1);
+	free(l.buf);
+	free(v.buf);
+	return rc;
+}
+
+/*
+ * The router's question, which must never fail: Exim skips a router whose
+ * condition fails to expand, and the mail would go on to be delivered
+ * without the module.  "" when delivery may go on; otherwise why it must
+ * be deferred: a tempfail decision, a configuration that cannot be used
+ * (also written once to the panic log), or a decision that cannot be made.
+ */
+EXIM_EXPORT int
+stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
+{
+	char msg[MSG_LEN];
+	const char *config;
+	struct memo *m;
+	int rc;
+
+	take_config(&argc, &argv, &config);
+	if (argc != 1)
+		return give(yield, "stsdane: usage: stsdane_exim_defer "
+		    "{[config=PATH]}{DOMAIN}", 0);
+	rc = module_open(config, yield);
+	if (rc == ERROR)
+		log_write(0, LOG_MAIN | LOG_PANIC, "%s", (const char *)*yield);
+	if (rc == OK)
+		rc = decision_for(argv[0], &m, yield);
+	if (rc != OK)
+		return OK;
+	if (m->d == NULL || !m->d->tempfail)
+		return give(yield, "", 0);
+	(void)snprintf(msg, sizeof(msg), "stsdane: %s", m->d->reason != NULL ?
+	    m->d->reason : "decision is tempfail");
+	sanitize(msg);
+	return give(yield, msg, 1);
 }
 
 EXIM_EXPORT int
@@ -686,12 +741,14 @@ stsdane_exim_field(uschar **yield, int argc, uschar *argv[])
 /*
  * Host lists fail closed: Exim treats a host list whose expansion fails as
  * not matching, which for hosts_require_tls would mean "clear text is
- * fine".  So every error answers "*" (require, verify, refuse), logged.
+ * fine".  So an error answers "*" (require TLS, verify, refuse), logged;
+ * only require_dane answers "", see below.
  */
 EXIM_EXPORT int
 stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[])
 {
 	char host[NAME_MAX_LEN + 1];
+	const char *safe;
 	struct memo *m;
 	int rc, want;
 
@@ -701,9 +758,14 @@ stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[])
 	if (rc == OK)
 		rc = decision_for(argv[0], &m, yield);
 	if (rc != OK) {
-		log_write(0, LOG_MAIN, "%s: host list is '*'",
-		    (const char *)*yield);
-		return give(yield, "*", 0);
+		/* Not for require_dane: Exim fails a message permanently
+		   when DANE is required of a host without TLSA records. */
+		safe = argc == 3 && argv[2] != NULL &&
+		    strcmp((const char *)argv[2], "require_dane") == 0 ? "" :
+		    "*";
+		log_write(0, LOG_MAIN, "%s: host list is '%s'",
+		    (const char *)*yield, safe);
+		return give(yield, safe, 0);
 	}
 	if (normalize(argv[1] != NULL ? (const char *)argv[1] : "", host,
 	    sizeof(host)) < 0)
@@ -762,6 +824,16 @@ event_tcp_connect(uschar **yield, const struct memo *m, const char *host,
 		    why);
 		return give(yield, "stsdane: tempfail", 0);
 	}
+	if (d->mechanism == STSDANE_MECH_DANE) {
+		if (host[0] != '\0' && dane_listed(d, host))
+			return give(yield, "", 0);
+		/* Exim's DNS and the validated MX RRset disagree. */
+		log_write(0, LOG_MAIN, "stsdane: %s: not connecting to %s "
+		    "[%s]: not in the DNSSEC-validated MX RRset of a DANE "
+		    "domain", m->domain, host[0] ? host : "(no name)", addr);
+		return give(yield, "stsdane: MX host not in the validated "
+		    "MX RRset", 0);
+	}
 	if (d->mechanism != STSDANE_MECH_MTASTS ||
 	    d->mode == STSDANE_MODE_NONE ||
 	    (host[0] != '\0' && stsdane_host_allowed(d, host)))
@@ -783,51 +855,99 @@ event_tcp_connect(uschar **yield, const struct memo *m, const char *host,
 	return give(yield, "", 0);
 }
 
+/*
+ * tls:cert, before Exim verifies the server's chain: a host the decision
+ * found DANE-secure must be verified by Exim's DANE.  $tls_out_tlsa_usage
+ * is 0 when Exim found no usable TLSA records itself (its resolver does
+ * not validate, or the records changed since the decision): refusing the
+ * certificate then fails the TLS session, and with hosts_require_tls the
+ * host is deferred, never delivered to unauthenticated.  (Exim's own
+ * hosts_require_dane would instead fail the message permanently when the
+ * TLSA records are gone.)
+ */
+static int
+event_tls_cert(uschar **yield, const struct memo *m, const char *host,
+    const char *addr)
+{
+	const struct stsdane_decision *d = m->d;
+	const char *usage;
+
+	if (d == NULL || d->tempfail || d->mechanism != STSDANE_MECH_DANE ||
+	    host[0] == '\0' || dane_status(d, host) != STSDANE_DANE_SECURE)
+		return give(yield, "", 0);
+	usage = exim_var("$tls_out_tlsa_usage");
+	if (debugging())
+		debug_printf("stsdane: %s: certificate of %s [%s], "
+		    "tlsa_usage '%s'\n", m->domain, host, addr, usage);
+	if (usage[0] != '\0' && strcmp(usage, "0") != 0)
+		return give(yield, "", 0);
+	log_write(0, LOG_MAIN, "stsdane: %s: %s [%s] has DNSSEC-secure TLSA "
+	    "records, but Exim is not verifying it with DANE (is its "
+	    "resolver validating, with \"options trust-ad\"?): refusing "
+	    "the certificate", m->domain, host, addr);
+	return give(yield, "stsdane: DANE verification required", 0);
+}
+
+/*
+ * tcp:close, in the transport process, where Exim still has the state of
+ * the connection: under a testing policy, say what enforce would have
+ * refused.  (At msg:delivery, raised in the parent process, Exim has put
+ * back the cipher but not $tls_out_certificate_verified.)
+ */
+static int
+event_close(uschar **yield, const struct memo *m, const char *host,
+    const char *addr)
+{
+	const struct stsdane_decision *d = m->d;
+	const char *cipher, *verified;
+
+	if (d == NULL || d->tempfail || d->mechanism != STSDANE_MECH_MTASTS ||
+	    d->mode != STSDANE_MODE_TESTING)
+		return give(yield, "", 0);
+	cipher = exim_var("$tls_out_cipher");
+	verified = exim_var("$tls_out_certificate_verified");
+	if (debugging())
+		debug_printf("stsdane: %s: closing %s [%s]: cipher '%s' "
+		    "verified '%s'\n", m->domain, host, addr, cipher,
+		    verified);
+	if (cipher[0] == '\0')
+		log_write(0, LOG_MAIN, "stsdane: %s: MTA-STS testing: "
+		    "connection to %s [%s] without TLS; enforce would not "
+		    "have sent mail on it", m->domain, host, addr);
+	else if (strcmp(verified, "1") != 0)
+		log_write(0, LOG_MAIN, "stsdane: %s: MTA-STS testing: "
+		    "certificate of %s [%s] not verified; enforce would not "
+		    "have sent mail on it", m->domain, host, addr);
+	return give(yield, "", 0);
+}
+
+/*
+ * msg:delivery: enforcement is Exim's (the transport options); this only
+ * watches that it happened, and raises an alarm if mail to a domain that
+ * requires TLS ever went out in clear text.
+ */
 static int
 event_delivery(uschar **yield, const struct memo *m, const char *host,
     const char *addr)
 {
 	const struct stsdane_decision *d = m->d;
-	const char *cipher, *verified, *dane;
+	const char *cipher;
 
-	if (d == NULL || d->tempfail)
+	if (d == NULL || d->tempfail || !d->require_tls)
 		return give(yield, "", 0);
 	cipher = exim_var("$tls_out_cipher");
-	verified = exim_var("$tls_out_certificate_verified");
-	dane = exim_var("$tls_out_dane");
-	if (debugging())
-		debug_printf("stsdane: %s delivered via %s [%s]: cipher '%s' "
-		    "verified '%s' dane '%s'\n", m->domain, host, addr, cipher,
-		    verified, dane);
-	if (d->mechanism == STSDANE_MECH_MTASTS &&
-	    d->mode == STSDANE_MODE_TESTING) {
-		if (cipher[0] == '\0')
-			log_write(0, LOG_MAIN, "stsdane: %s: MTA-STS testing: "
-			    "delivered to %s [%s] without TLS; enforce would "
-			    "have deferred", m->domain, host, addr);
-		else if (strcmp(verified, "1") != 0)
-			log_write(0, LOG_MAIN, "stsdane: %s: MTA-STS testing: "
-			    "certificate of %s [%s] not verified; enforce "
-			    "would have deferred", m->domain, host, addr);
-		return give(yield, "", 0);
-	}
-	/* Enforcement is Exim's; this only watches that it happened. */
-	if (mtasts_enforce(d) && (cipher[0] == '\0' ||
-	    strcmp(verified, "1") != 0))
+	if (cipher[0] == '\0')
 		log_write(0, LOG_MAIN, "stsdane: ALARM: %s: delivered to %s "
-		    "[%s] under MTA-STS enforce without a verified "
-		    "certificate (check the transport options)", m->domain,
-		    host, addr);
-	else if (d->mechanism == STSDANE_MECH_DANE && cipher[0] == '\0')
-		log_write(0, LOG_MAIN, "stsdane: ALARM: %s: delivered to %s "
-		    "[%s] without TLS under DANE (check the transport "
-		    "options)", m->domain, host, addr);
+		    "[%s] without TLS under %s %s (check the transport "
+		    "options)", m->domain, host, addr,
+		    stsdane_mechanism_name(d->mechanism),
+		    stsdane_mode_name(d->mode));
 	return give(yield, "", 0);
 }
 
 /*
  * Exim connects anyway when event_action fails to expand, so at
- * tcp:connect every error refuses the connection (fail closed); at other
+ * tcp:connect and tls:cert every error refuses (fail closed); at other
  * events errors are ignored.
  */
 EXIM_EXPORT int
@@ -836,12 +956,14 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 	char host[NAME_MAX_LEN + 1];
 	const char *config, *event, *addr;
 	struct memo *m;
-	int rc, connect;
+	int rc, connect, cert;
 
 	take_config(&argc, &argv, &config);
 	event = argc > 0 && argv[0] != NULL ? (const char *)argv[0] : "";
 	connect = strcmp(event, "tcp:connect") == 0;
-	if (!connect && strcmp(event, "msg:delivery") != 0)
+	cert = strcmp(event, "tls:cert") == 0;
+	if (!connect && !cert && strcmp(event, "tcp:close") != 0 &&
+	    strcmp(event, "msg:delivery") != 0)
 		return give(yield, "", 0);
 	if (argc != 4)
 		rc = fail(yield, FAIL, "stsdane: usage: stsdane_exim_event "
@@ -855,14 +977,19 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 	if (rc == OK)
 		rc = decision_for(argv[1], &m, yield);
 	if (rc != OK) {
-		if (!connect)
+		if (!connect && !cert)
 			return give(yield, "", 0);
-		/* No decision, no connection: the host is deferred. */
-		log_write(0, LOG_MAIN, "%s: not connecting to [%s]",
-		    (const char *)*yield, addr);
+		/* No decision: no connection, no certificate accepted. */
+		log_write(0, LOG_MAIN, "%s: refusing %s [%s]",
+		    (const char *)*yield, connect ? "to connect to" :
+		    "the certificate of", addr);
 		return OK;
 	}
 	if (connect)
 		return event_tcp_connect(yield, m, host, addr);
+	if (cert)
+		return event_tls_cert(yield, m, host, addr);
+	if (strcmp(event, "tcp:close") == 0)
+		return event_close(yield, m, host, addr);
 	return event_delivery(yield, m, host, addr);
 }

@@ -4,6 +4,7 @@
 # SYNOPSIS
 #	world.sh start|stop|status
 #	world.sh exec COMMAND [ARG...]
+#	world.sh variant ZONE VERSION
 # DESCRIPTION
 #	start creates the network namespace 'stsdane-world' and starts inside
 #	it, on loopback addresses only:
@@ -17,6 +18,8 @@
 #	127.0.1.2:443	a TLS server that never answers (deadline tests)
 #	127.0.1.3:443	nothing: connections are refused
 #	127.0.2.N:25	Exim receivers (DANE and MTA-STS MX hosts)
+#	127.0.3.N:25	Exim receivers of the Exim end-to-end scenarios
+#			(tests/world/exim-world.sh)
 #
 #	STSDANE_WORLD_NS names another namespace, so that two worlds (two
 #	BUILD directories) can run side by side.
@@ -38,7 +41,9 @@
 #	each is still inside the namespace), then whatever else runs inside
 #	the namespace, and deletes it.  exec runs a command inside the
 #	namespace with world/resolv.conf bind-mounted on /etc/resolv.conf in
-#	a private mount namespace.
+#	a private mount namespace.  variant switches a child zone to another
+#	version signed at start (sts-cached.test 2: its TXT record gone) and
+#	waits until the resolver answers from it.
 # DIAGNOSTICS
 #	Exit 77 with a one-line reason when the world cannot exist here (not
 #	root, no 'ip netns', a missing tool): callers report a skip.  Exit 1
@@ -219,6 +224,7 @@ make_pki() {
 	mkcert other ca -- other.test || return 1
 	# DANE-TA: the server presents its chain up to the trust anchor.
 	cat "$W/pki/rx-ta.pem" "$W/pki/daneta.pem" > "$W/pki/rx-ta.chain.pem"
+	exim_world_pki || return 1
 }
 
 # ---------------------------------------------------------------- DNS
@@ -239,6 +245,9 @@ STS_MX_HOSTS="mx1.wild.test a.b.wild.test"
 for _d in $STS_DOMAINS; do
 	STS_MX_HOSTS="$STS_MX_HOSTS mx.$_d"
 done
+
+# The Exim end-to-end scenarios (tests/e2e): names and addresses of their own.
+. "$HERE/exim-world.sh"
 
 ID=20240101T000000
 
@@ -411,6 +420,7 @@ write_zones() {
 		echo "lame.test. NS ns.lame.test."
 		echo "ns.lame.test. A $LAME_ADDR"
 	} >> "$z"
+	exim_world_zones "$z"
 }
 
 # sign ZONE [INCEPTION EXPIRATION]: key, signed zone, DS into $W/dns/ds.
@@ -455,6 +465,7 @@ make_dns() {
 	done
 	sign dane-expired.test 20200101000000 20200201000000 || return 1
 	cat "$W/dns/dane-expired.test.ds" >> "$W/dns/test.zone"
+	exim_world_sign || return 1
 	sign test || return 1
 	cp "$W/dns/test.ds" "$W/test.anchor"
 	corrupt_rrsig "$W/dns/dane-bogus.test.signed" \
@@ -493,6 +504,7 @@ EOF
 			printf 'zone:\n\tname: "%s."\n\tzonefile: "%s.signed"\n' \
 			    "$zn" "$zn"
 		done
+		exim_world_nsd_zones
 	} > "$W/nsd/nsd.conf"
 	# The lame server: same settings, no zones, another address.
 	sed -e "s/ip-address: .*/ip-address: $LAME_ADDR/" \
@@ -566,6 +578,7 @@ make_www() {
 		std_policy "$d" enforce
 	done
 	std_policy testing.test testing
+	exim_world_www
 	std_policy none.test none
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.crlf.test\r\nmax_age: 86400\r\n' |
 	    policy crlf.test
@@ -652,6 +665,7 @@ EOF
 		vhost mta-sts.wrongname.test wrongname wrongname.test ""
 		vhost mta-sts.expired.test expired expired.test ""
 		vhost mta-sts.unknownca.test unknownca unknownca.test ""
+		exim_world_vhosts
 		echo "}"
 	} > "$W/nginx/nginx.conf"
 }
@@ -743,6 +757,7 @@ make_receivers() {
 	# shellcheck disable=SC2086
 	make_receiver rx-sts $RX_STS mx.enforce.test yes "$p/rx-sts.pem" \
 	    "$p/rx-sts.key" $STS_DOMAINS wild.test
+	exim_world_receivers
 }
 
 # ---------------------------------------------------------------- start
@@ -914,6 +929,8 @@ start)	prereq start; world_start ;;
 stop)	prereq; world_stop ;;
 status)	prereq; world_status ;;
 exec)	prereq; world_exec "$@" ;;
-*)	echo "usage: world.sh start|stop|status|exec COMMAND [ARG...]" >&2
+variant) prereq; ns_exists || die "the world is not running (world.sh start)"
+	exim_world_variant "$@" ;;
+*)	echo "usage: world.sh start|stop|status|exec COMMAND [ARG...]|variant ZONE N" >&2
 	exit 2 ;;
 esac
