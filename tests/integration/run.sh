@@ -454,5 +454,59 @@ vg "probe" -c "$CONF" --probe dane-mismatch.test
 vg "cache list" -c "$CONF" -o cache_path="$VGCACHE" --cache-list --json
 vg "check-policy" --json --check-policy "$P/enforce.test/$POL" --mx mx.enforce.test
 
+# ---------------------------------------------------------------- cache
+# RFC 8461 5.1 through the shared cache, with the world changing under it:
+# the TXT id changes, the TXT record disappears, the policy server dies,
+# a policy expires.  The zones have TTL 1, so that what stsdane learned
+# from DNS (and its one-read answer) expires within a second; the policy
+# itself stays cached for its max_age.  Runs last: it kills nginx.
+CC=$W/cachetest
+rm -rf "$CC" && mkdir -p "$CC"
+# cq NAME DOMAIN [PATH EXPECTED]...: a query through the cache
+cq() {
+	name="cache: $1" domain=$2
+	shift 2
+	run -c "$DIRECT" -o cache_path="$CC" --json "$domain"
+	check "$name" "$@"
+}
+variant() {
+	sh "$WORLD" variant "$1" "$2" > "$ERR" 2>&1 ||
+	    notok "cache: switch $1 to version $2" "$(cat "$ERR")"
+}
+if selected "cache:"; then
+	cq "first query fetches the policy" cache-sts.test \
+	    .mechanism mta-sts .policy_id v1 .source network rc 0
+	cq "second query is served from the cache" cache-sts.test \
+	    .mechanism mta-sts .policy_id v1 .source cache
+	variant cache-sts.test 2
+	cq "TXT id changes: the new policy is fetched" cache-sts.test \
+	    .mechanism mta-sts .policy_id v2 .source network .problem none
+	variant cache-sts.test 3
+	cq "TXT record disappears: the cached policy still applies" \
+	    cache-sts.test .mechanism mta-sts .mode enforce .policy_id v2 \
+	    .source cache .problem txt-missing .require_tls true
+	cq "max_age 3 policy fetched" cache-exp.test \
+	    .mechanism mta-sts .max_age 3 .source network
+	exp_at=$(($(date +%s) + 4))
+	run -c "$DIRECT" -o cache_path="$CC" --json --cache-list
+	check "cache: --cache-list shows both policies" \
+	    '[.[] | select(.kind == "sts") | .domain] | sort' \
+	    '["cache-exp.test","cache-sts.test"]'
+	kill "$(cat "$W/pids/nginx.pid")" 2>/dev/null
+	variant cache-sts.test 4
+	cq "policy server dies, TXT id changed: the cached policy still applies" \
+	    cache-sts.test .mechanism mta-sts .policy_id v2 .source cache \
+	    .problem connect .require_tls true
+	while [ "$(date +%s)" -lt "$exp_at" ]; do sleep 0.5; done
+	cq "expired policy is never applied (server dead)" cache-exp.test \
+	    .mechanism none .require_tls false .problem connect \
+	    .tempfail false
+	run -c "$DIRECT" -o cache_path="$CC" --cache-flush --all
+	RC_FLUSH=$RC
+	run -c "$DIRECT" -o cache_path="$CC" --json --cache-list
+	check "cache: --cache-flush --all empties it" length 0 rc 0
+	[ "$RC_FLUSH" -eq 0 ] || notok "cache: --cache-flush exit status" "$RC_FLUSH"
+fi
+
 summary
 [ $nfail -eq 0 ]

@@ -84,40 +84,23 @@ exim_world_zones() {
 	# switch.
 	c=$W/dns/sts-cached.test
 	{
-		# shellcheck disable=SC2016
-		printf '$TTL 1\nsts-cached.test. SOA ns.test. hostmaster.test. 1 3600 600 86400 1\n'
 		echo "sts-cached.test. NS ns.test."
 		echo "mx.sts-cached.test. A $RX_E2E_GOOD"
 		echo "mta-sts.sts-cached.test. A $WEB_ADDR"
 	} > "$c.base"
 	{
-		cat "$c.base"
+		version_head sts-cached.test 1 < "$c.base"
 		echo "sts-cached.test. MX 10 mx.sts-cached.test."
 		echo "_mta-sts.sts-cached.test. TXT \"v=STSv1; id=$ID\""
 	} > "$c.v1.zone"
 	{
-		cat "$c.base"
+		version_head sts-cached.test 2 < "$c.base"
 		echo "sts-cached.test. MX 10 mx.evil.test."
 	} > "$c.v2.zone"
 }
 
-# Both versions signed with one key, so the DS in 'test.' fits both.
 exim_world_sign() {
-	(
-		cd "$W/dns" || exit 1
-		k=$(ldns-keygen -a ECDSAP256SHA256 -k sts-cached.test.) ||
-		    exit 1
-		now=$(date +%s)
-		for v in v1 v2; do
-			ldns-signzone -i $((now - 86400)) \
-			    -e $((now + 30 * 86400)) \
-			    -f "sts-cached.test.$v.signed" \
-			    "sts-cached.test.$v.zone" "$k" || exit 1
-		done
-		cp sts-cached.test.v1.signed sts-cached.test.signed
-		cat "$k.ds" > sts-cached.test.ds
-	) || return 1
-	cat "$W/dns/sts-cached.test.ds" >> "$W/dns/test.zone"
+	sign_versions sts-cached.test 2
 }
 
 exim_world_nsd_zones() {
@@ -156,33 +139,4 @@ exim_world_receivers() {
 	# shellcheck disable=SC2086
 	make_receiver rx-e2e-evil $RX_E2E_EVIL mx.evil.test yes \
 	    "$p/rx-e2e-evil.pem" "$p/rx-e2e-evil.key" $E2E_DOMAINS
-}
-
-# world.sh variant ZONE VERSION: serve another version of a child zone,
-# and wait until the validating resolver answers from it.
-exim_world_variant() {
-	zone=$1 v=$2
-	src=$W/dns/$zone.v$v.signed
-	[ -f "$src" ] || die "no version '$v' of zone '$zone'"
-	{ cp "$src" "$W/dns/$zone.signed.tmp" &&
-	    mv "$W/dns/$zone.signed.tmp" "$W/dns/$zone.signed"; } ||
-	    die "cannot switch '$zone'"
-	kill -HUP "$(cat "$W/pids/nsd.pid")" 2>/dev/null ||
-	    die "NSD is not running"
-	mx_want=$(mx_set < "$src")
-	wait_for "NSD serving $zone version $v" "$W/nsd/nsd.log" \
-	    mx_served "$NSD_ADDR" || exit 1
-	wait_for "resolver seeing $zone version $v" "$W/unbound/unbound.log" \
-	    mx_served "$RES_ADDR" || exit 1
-	echo "stsdane world: $zone now version $v"
-}
-
-# The MX targets of $zone in a zone file or drill output, sorted.
-mx_set() {
-	awk -v z="$zone." '$1 == z && $4 == "MX" {print $6}' | sort |
-	    tr '\n' ' '
-}
-
-mx_served() {
-	[ "$(in_ns drill @"$1" "$zone" MX 2>/dev/null | mx_set)" = "$mx_want" ]
 }

@@ -225,6 +225,7 @@ make_pki() {
 	# DANE-TA: the server presents its chain up to the trust anchor.
 	cat "$W/pki/rx-ta.pem" "$W/pki/daneta.pem" > "$W/pki/rx-ta.chain.pem"
 	exim_world_pki || return 1
+	cache_world_pki || return 1
 }
 
 # ---------------------------------------------------------------- DNS
@@ -248,6 +249,8 @@ done
 
 # The Exim end-to-end scenarios (tests/e2e): names and addresses of their own.
 . "$HERE/exim-world.sh"
+# The cache scenarios (tests/integration/run.sh): versioned zones.
+. "$HERE/cache-world.sh"
 
 ID=20240101T000000
 
@@ -421,6 +424,7 @@ write_zones() {
 		echo "ns.lame.test. A $LAME_ADDR"
 	} >> "$z"
 	exim_world_zones "$z"
+	cache_world_zones "$z"
 }
 
 # sign ZONE [INCEPTION EXPIRATION]: key, signed zone, DS into $W/dns/ds.
@@ -466,6 +470,7 @@ make_dns() {
 	sign dane-expired.test 20200101000000 20200201000000 || return 1
 	cat "$W/dns/dane-expired.test.ds" >> "$W/dns/test.zone"
 	exim_world_sign || return 1
+	cache_world_sign || return 1
 	sign test || return 1
 	cp "$W/dns/test.ds" "$W/test.anchor"
 	corrupt_rrsig "$W/dns/dane-bogus.test.signed" \
@@ -505,6 +510,7 @@ EOF
 			    "$zn" "$zn"
 		done
 		exim_world_nsd_zones
+		cache_world_nsd_zones
 	} > "$W/nsd/nsd.conf"
 	# The lame server: same settings, no zones, another address.
 	sed -e "s/ip-address: .*/ip-address: $LAME_ADDR/" \
@@ -579,6 +585,7 @@ make_www() {
 	done
 	std_policy testing.test testing
 	exim_world_www
+	cache_world_www
 	std_policy none.test none
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.crlf.test\r\nmax_age: 86400\r\n' |
 	    policy crlf.test
@@ -666,6 +673,7 @@ EOF
 		vhost mta-sts.expired.test expired expired.test ""
 		vhost mta-sts.unknownca.test unknownca unknownca.test ""
 		exim_world_vhosts
+		cache_world_vhosts
 		echo "}"
 	} > "$W/nginx/nginx.conf"
 }
@@ -758,6 +766,67 @@ make_receivers() {
 	make_receiver rx-sts $RX_STS mx.enforce.test yes "$p/rx-sts.pem" \
 	    "$p/rx-sts.key" $STS_DOMAINS wild.test
 	exim_world_receivers
+}
+
+# ---------------------------------------------------------------- versions
+# Child zones with several versions, all signed at start with one key
+# (so the DS in 'test.' fits each), switched at run time by
+# "world.sh variant ZONE N".  TTL 1 everywhere in them, so that resolvers
+# and stsdane's DNS-bound cache entries forget a version within a second.
+
+# version_head ZONE N < BODY: $TTL, an SOA whose serial is N, then BODY.
+version_head() {
+	# shellcheck disable=SC2016
+	printf '$TTL 1\n%s. SOA ns.test. hostmaster.test. %s 3600 600 86400 1\n' \
+	    "$1" "$2"
+	cat
+}
+
+# sign_versions ZONE COUNT: sign $W/dns/ZONE.vN.zone for N in 1..COUNT,
+# serve version 1, and put the DS into 'test.'.
+sign_versions() {
+	(
+		cd "$W/dns" || exit 1
+		k=$(ldns-keygen -a ECDSAP256SHA256 -k "$1.") || exit 1
+		now=$(date +%s)
+		n=1
+		while [ "$n" -le "$2" ]; do
+			ldns-signzone -i $((now - 86400)) \
+			    -e $((now + 30 * 86400)) -f "$1.v$n.signed" \
+			    "$1.v$n.zone" "$k" || exit 1
+			n=$((n + 1))
+		done
+		cp "$1.v1.signed" "$1.signed"
+		cat "$k.ds" > "$1.ds"
+	) || return 1
+	cat "$W/dns/$1.ds" >> "$W/dns/test.zone"
+}
+
+# world.sh variant ZONE N: serve version N of ZONE, and wait until NSD
+# and the validating resolver both answer with its SOA serial, and then
+# for one TTL more, so that no cache anywhere still holds version N-1.
+world_variant() {
+	zone=$1 v=$2
+	src=$W/dns/$zone.v$v.signed
+	[ -f "$src" ] || die "no version '$v' of zone '$zone'"
+	{ cp "$src" "$W/dns/$zone.signed.tmp" &&
+	    mv "$W/dns/$zone.signed.tmp" "$W/dns/$zone.signed"; } ||
+	    die "cannot switch '$zone'"
+	kill -HUP "$(cat "$W/pids/nsd.pid")" 2>/dev/null ||
+	    die "NSD is not running"
+	wait_for "NSD serving $zone version $v" "$W/nsd/nsd.log" \
+	    serial_served "$NSD_ADDR" || exit 1
+	wait_for "resolver seeing $zone version $v" "$W/unbound/unbound.log" \
+	    serial_served "$RES_ADDR" || exit 1
+	# and until whatever anyone cached of the old version (TTL 1, which
+	# resolvers round loosely) is gone
+	sleep 2.2
+	echo "stsdane world: $zone now version $v"
+}
+
+serial_served() {
+	[ "$(in_ns drill @"$1" "$zone" SOA 2>/dev/null |
+	    awk -v z="$zone." '$1 == z && $4 == "SOA" {print $7}')" = "$v" ]
 }
 
 # ---------------------------------------------------------------- start
@@ -930,7 +999,7 @@ stop)	prereq; world_stop ;;
 status)	prereq; world_status ;;
 exec)	prereq; world_exec "$@" ;;
 variant) prereq; ns_exists || die "the world is not running (world.sh start)"
-	exim_world_variant "$@" ;;
+	world_variant "$@" ;;
 *)	echo "usage: world.sh start|stop|status|exec COMMAND [ARG...]|variant ZONE N" >&2
 	exit 2 ;;
 esac
