@@ -206,25 +206,6 @@ rng_next(struct bdb_cache *c)
 	return x;
 }
 
-static uint32_t
-crc32_update(uint32_t crc, const unsigned char *p, size_t n)
-{
-	static const uint32_t tab[16] = {
-		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
-		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c
-	};
-	size_t i;
-
-	crc = ~crc;
-	for (i = 0; i < n; i++) {
-		crc ^= p[i];
-		crc = (crc >> 4) ^ tab[crc & 0xf];
-		crc = (crc >> 4) ^ tab[crc & 0xf];
-	}
-	return ~crc;
-}
 
 static void
 be_put(unsigned char *p, uint64_t v, int n)
@@ -326,7 +307,7 @@ hdr_read(struct bdb_cache *c, struct hdr *h)
 	if (pread(c->lockfd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
 		return;
 	if (memcmp(b, HDR_MAGIC, 4) != 0 || be_get(b + 4, 4) != HDR_VERSION ||
-	    crc32_update(0, b, 32) != (uint32_t)be_get(b + 32, 4))
+	    sd_crc32(0, b, 32) != (uint32_t)be_get(b + 32, 4))
 		return;
 	h->state = (uint32_t)be_get(b + 8, 4);
 	h->gen = be_get(b + 16, 8);
@@ -345,7 +326,7 @@ hdr_write(struct bdb_cache *c, const struct hdr *h)
 	be_put(b + 8, h->state, 4);
 	be_put(b + 16, h->gen, 8);
 	be_put(b + 24, h->serial, 8);
-	be_put(b + 32, crc32_update(0, b, 32), 4);
+	be_put(b + 32, sd_crc32(0, b, 32), 4);
 	if (pwrite(c->lockfd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
 		return CR_FAIL;
 	return CR_OK;

@@ -61,29 +61,6 @@
 #define FLAG_TEMPFAIL 0x2u
 #define FLAG_NO_MAIL 0x4u
 
-/*
- * CRC-32 (IEEE 802.3, reflected), four bits at a time: small enough to
- * keep inline, and records are a few hundred bytes.
- */
-static uint32_t
-crc32_update(uint32_t crc, const unsigned char *p, size_t n)
-{
-	static const uint32_t tab[16] = {
-		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
-		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c
-	};
-	size_t i;
-
-	crc = ~crc;
-	for (i = 0; i < n; i++) {
-		crc ^= p[i];
-		crc = (crc >> 4) ^ tab[crc & 0xf];
-		crc = (crc >> 4) ^ tab[crc & 0xf];
-	}
-	return ~crc;
-}
 
 /* Encoding: a growing buffer with a hard maximum. */
 struct wbuf {
@@ -290,8 +267,8 @@ cache_record_encode(const struct stsdane_decision *d, int64_t learned,
 		return w.err;
 	}
 	put_be32(w.p + 8, (uint32_t)(w.len - REC_HDR));
-	crc = crc32_update(0, w.p, 12);
-	crc = crc32_update(crc, w.p + REC_HDR, w.len - REC_HDR);
+	crc = sd_crc32(0, w.p, 12);
+	crc = sd_crc32(crc, w.p + REC_HDR, w.len - REC_HDR);
 	put_be32(w.p + 12, crc);
 	*out = w.p;
 	*outlen = w.len;
@@ -548,8 +525,8 @@ cache_record_decode(const unsigned char *in, size_t len,
 	plen = get_be32(in + 8);
 	if (plen != len - REC_HDR)
 		return STSDANE_ERR_NOTFOUND;
-	crc = crc32_update(0, in, 12);
-	crc = crc32_update(crc, in + REC_HDR, plen);
+	crc = sd_crc32(0, in, 12);
+	crc = sd_crc32(crc, in + REC_HDR, plen);
 	if (crc != get_be32(in + 12))
 		return STSDANE_ERR_NOTFOUND;
 

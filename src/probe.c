@@ -73,6 +73,7 @@
 #include "ctx.h"
 #include "dns.h"
 #include "internal.h"
+#include "x509.h"
 
 #define PROBE_STEP_MS 10000u	/* one read, write, connect or handshake */
 #define PROBE_HOST_MS 60000u	/* everything for one host */
@@ -412,9 +413,7 @@ record_leaf(struct stsdane_probe_host *h, const gnutls_datum_t *der)
 	gnutls_datum_t dn = { NULL, 0 };
 	char name[SD_MAX_NAME + 2];
 	char **names;
-	size_t nlen;
-	unsigned i;
-	int type;
+	unsigned i = 0;
 
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return;
@@ -427,14 +426,7 @@ record_leaf(struct stsdane_probe_host *h, const gnutls_datum_t *der)
 		gnutls_free(dn.data);
 	}
 	h->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
-	for (i = 0; i < 64; i++) {
-		nlen = sizeof(name);
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, name,
-		    &nlen, NULL);
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type != GNUTLS_SAN_DNSNAME)
-			continue;
+	while (cert_next_dns_name(crt, &i, name, sizeof(name))) {
 		names = realloc(h->dns_names,
 		    (h->ndns_names + 1) * sizeof(*names));
 		if (names == NULL)
@@ -883,7 +875,8 @@ probe_host(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	struct addr_list *addrs;
 	char why[SD_ERRLEN], msg[SD_ERRLEN];
 	int64_t host_deadline = mono_ms() + PROBE_HOST_MS, step;
-	size_t i;
+	static const int family[2] = { AF_INET, AF_INET6 };
+	size_t i, f;
 	int fd = -1, all_timeouts = 1, to, rc;
 	unsigned port = ctx->settings.smtp_port > 0 ?
 	    ctx->settings.smtp_port : 25;
@@ -929,38 +922,23 @@ probe_host(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	}
 	/* Answers arrive in any order: try IPv4 first, then IPv6. */
 	msg[0] = '\0';
-	for (i = 0; i < addrs->n && fd < 0; i++) {
-		if (addrs->sa[i].ss_family != AF_INET)
-			continue;
-		step = mono_ms() + PROBE_STEP_MS;
-		if (step > host_deadline)
-			step = host_deadline;
-		fd = connect_one(&addrs->sa[i], addrs->salen[i], step, &to,
-		    why, sizeof(why));
-		if (fd >= 0) {
-			(void)set_str(&h->address, addrs->text[i]);
-			break;
+	for (f = 0; f < 2 && fd < 0; f++)
+		for (i = 0; i < addrs->n && fd < 0; i++) {
+			if (addrs->sa[i].ss_family != family[f])
+				continue;
+			step = mono_ms() + PROBE_STEP_MS;
+			if (step > host_deadline)
+				step = host_deadline;
+			fd = connect_one(&addrs->sa[i], addrs->salen[i], step,
+			    &to, why, sizeof(why));
+			if (fd >= 0) {
+				(void)set_str(&h->address, addrs->text[i]);
+				break;
+			}
+			all_timeouts &= to;
+			(void)sd_snprintf(msg, sizeof(msg), "connect to %s "
+			    "port %u: %s", addrs->text[i], port, why);
 		}
-		all_timeouts &= to;
-		(void)sd_snprintf(msg, sizeof(msg), "connect to %s port %u: "
-		    "%s", addrs->text[i], port, why);
-	}
-	for (i = 0; i < addrs->n && fd < 0; i++) {
-		if (addrs->sa[i].ss_family != AF_INET6)
-			continue;
-		step = mono_ms() + PROBE_STEP_MS;
-		if (step > host_deadline)
-			step = host_deadline;
-		fd = connect_one(&addrs->sa[i], addrs->salen[i], step, &to,
-		    why, sizeof(why));
-		if (fd >= 0) {
-			(void)set_str(&h->address, addrs->text[i]);
-			break;
-		}
-		all_timeouts &= to;
-		(void)sd_snprintf(msg, sizeof(msg), "connect to %s port %u: "
-		    "%s", addrs->text[i], port, why);
-	}
 	free(addrs);
 	if (fd < 0) {
 		set_verdict(h, all_timeouts ? "timeout" : "connect-failed",

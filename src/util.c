@@ -141,3 +141,27 @@ sd_is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 ||
 	    inet_pton(AF_INET6, s, buf) == 1;
 }
+
+/*
+ * CRC-32 (IEEE 802.3, reflected), four bits at a time: a check against
+ * torn or scribbled cache records, not a defence against forgery.
+ */
+uint32_t
+sd_crc32(uint32_t crc, const unsigned char *p, size_t n)
+{
+	static const uint32_t tab[16] = {
+		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
+		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c
+	};
+	size_t i;
+
+	crc = ~crc;
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		crc = (crc >> 4) ^ tab[crc & 0xf];
+		crc = (crc >> 4) ^ tab[crc & 0xf];
+	}
+	return ~crc;
+}

@@ -70,6 +70,7 @@
 
 #include "ctx.h"
 #include "internal.h"
+#include "x509.h"
 
 /* Longer chains than this are not sent by real servers. */
 #define VERIFY_MAX_CHAIN 16
@@ -174,24 +175,37 @@ fmt_date(time_t t, char *buf, size_t len)
 		(void)sd_strlcpy(buf, "?", len);
 }
 
+int
+cert_next_dns_name(gnutls_x509_crt_t crt, unsigned *idx, char *name,
+    size_t len)
+{
+	size_t nlen;
+	int type;
+
+	for (; *idx < 64; (*idx)++) {
+		nlen = len;
+		type = gnutls_x509_crt_get_subject_alt_name(crt, *idx, name,
+		    &nlen, NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 0;
+		if (type == GNUTLS_SAN_DNSNAME) {
+			(*idx)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The leaf's subjectAltName dNSNames, "a, b", or "none". */
 static void
 san_list(gnutls_x509_crt_t crt, char *buf, size_t len)
 {
 	char name[SD_MAX_NAME + 2];
-	size_t nlen, used = 0;
-	unsigned i;
-	int type;
+	size_t used = 0;
+	unsigned i = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < 64; i++) {
-		nlen = sizeof(name);
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, name,
-		    &nlen, NULL);
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type != GNUTLS_SAN_DNSNAME)
-			continue;
+	while (cert_next_dns_name(crt, &i, name, sizeof(name))) {
 		if (sd_snprintf(buf + used, len - used, "%s%s",
 		    used > 0 ? ", " : "", name) < 0)
 			break;		/* truncated: enough for a message */

@@ -44,9 +44,8 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-mkdir -p "$BUILD" || exit 1
-BUILD=$(cd "$BUILD" && pwd)
+. "$ROOT/tests/lib.sh"
+abs_build
 E=$BUILD/e2e
 NS=${STSDANE_E2E_NS:-stsdane-e2e}
 W=$E/world
@@ -54,32 +53,6 @@ T=$E/tx
 MODULE=$BUILD/stsdane-exim.so
 T0=$(date +%s)
 
-npass=0
-nfail=0
-nskip=0
-
-ok() {
-	echo "ok - $1"
-	npass=$((npass + 1))
-}
-
-notok() {
-	echo "FAIL - $1: $2"
-	nfail=$((nfail + 1))
-}
-
-skipped() {
-	echo "skip - $1: $2"
-	nskip=$((nskip + 1))
-}
-
-summary() {
-	if [ $nskip -gt 0 ]; then
-		echo "$npass passed, $nfail failed, $nskip skipped"
-	else
-		echo "$npass passed, $nfail failed"
-	fi
-}
 
 skip_all() {
 	echo "e2e: skipped: $*"

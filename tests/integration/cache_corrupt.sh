@@ -6,11 +6,7 @@ set -u
 
 BUILD=${BUILD:-build}
 BIN=$BUILD/tests/cache-stress
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-notok() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/../lib.sh"
 
 if [ ! -x "$BIN" ]; then
 	echo "FAIL - $BIN not built (make BUILD=$BUILD all)"
@@ -86,5 +82,5 @@ for file in stsdane.db stsdane.lock; do
 	done
 done
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary
+[ $nfail -eq 0 ]

@@ -13,11 +13,7 @@ WORKERS=${STRESS_WORKERS:-32}
 SECONDS_=${STRESS_SECONDS:-20}
 DOMAINS=${STRESS_DOMAINS:-300}
 MAX=${STRESS_MAX:-200}
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-notok() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/../lib.sh"
 
 if [ ! -x "$BIN" ]; then
 	echo "FAIL - $BIN not built (make BUILD=$BUILD all)"
@@ -62,5 +58,5 @@ else
 	notok "probe after the run"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary
+[ $nfail -eq 0 ]

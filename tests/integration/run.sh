@@ -24,10 +24,8 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-mkdir -p "$BUILD" || exit 1
-BUILD=$(cd "$BUILD" && pwd)
-export BUILD
+. "$ROOT/tests/lib.sh"
+abs_build
 WORLD=$ROOT/tests/world/world.sh
 W=$BUILD/world
 CLI=$BUILD/sts-dane-query
@@ -36,32 +34,6 @@ DIRECT=$W/stsdane-direct.conf
 SKIP_DANE=${STSDANE_SKIP_DANE:-0}
 ONLY=${STSDANE_TESTS:-}
 
-npass=0
-nfail=0
-nskip=0
-
-ok() {
-	echo "ok - $1"
-	npass=$((npass + 1))
-}
-
-notok() {
-	echo "FAIL - $1: $2"
-	nfail=$((nfail + 1))
-}
-
-skipped() {
-	echo "skip - $1: $2"
-	nskip=$((nskip + 1))
-}
-
-summary() {
-	if [ $nskip -gt 0 ]; then
-		echo "$npass passed, $nfail failed, $nskip skipped"
-	else
-		echo "$npass passed, $nfail failed"
-	fi
-}
 
 # ---------------------------------------------------------------- world
 

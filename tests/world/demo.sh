@@ -14,10 +14,8 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-mkdir -p "$BUILD" || exit 1
-BUILD=$(cd "$BUILD" && pwd)
-export BUILD
+. "$ROOT/tests/lib.sh"
+abs_build
 WORLD=$ROOT/tests/world/world.sh
 CLI=$BUILD/sts-dane-query
 
