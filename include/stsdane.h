@@ -187,7 +187,9 @@ typedef struct stsdane_ctx stsdane_ctx;
 stsdane_ctx *stsdane_new(void);
 int stsdane_load_config(stsdane_ctx *ctx, const char *path);
 int stsdane_set(stsdane_ctx *ctx, const char *key, const char *value);
-const char *stsdane_get(const stsdane_ctx *ctx, const char *key);
+/* A setting's value as text, valid until the next call on ctx; NULL for
+   an unknown key. */
+const char *stsdane_get(stsdane_ctx *ctx, const char *key);
 const char *stsdane_error(const stsdane_ctx *ctx);
 void stsdane_free(stsdane_ctx *ctx);
 
@@ -369,7 +371,7 @@ struct stsdane_plugin {
 	const char *(*source_name)(enum stsdane_source);
 	const char *(*problem_name)(enum stsdane_problem);
 	const char *(*dane_status_name)(enum stsdane_dane_status);
-	const char *(*get)(const stsdane_ctx *, const char *);
+	const char *(*get)(stsdane_ctx *, const char *);
 	int (*probe)(stsdane_ctx *, const char *, unsigned,
 	    struct stsdane_probe **);
 	void (*probe_free)(struct stsdane_probe *);

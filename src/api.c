@@ -279,13 +279,12 @@ stsdane_set(stsdane_ctx *ctx, const char *key, const char *value)
 }
 
 SD_EXPORT const char *
-stsdane_get(const stsdane_ctx *ctx, const char *key)
+stsdane_get(stsdane_ctx *ctx, const char *key)
 {
-	static __thread char buf[1024];
-
 	if (ctx == NULL || key == NULL)
 		return NULL;
-	return settings_get(&ctx->settings, key, buf, sizeof(buf));
+	return settings_get(&ctx->settings, key, ctx->getbuf,
+	    sizeof(ctx->getbuf));
 }
 
 int

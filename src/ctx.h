@@ -20,6 +20,7 @@ struct stsdane_ctx {
 	struct settings settings;
 	int locked;			/* first query done: settings frozen */
 	char error[SD_ERRLEN];		/* detail of the last error */
+	char getbuf[1024];		/* stsdane_get()'s answer */
 
 	const struct dns_ops *dns;	/* NULL until first needed */
 	void *dns_impl;
