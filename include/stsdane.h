@@ -156,7 +156,8 @@ struct stsdane_decision {
 	enum stsdane_mechanism mechanism;
 	enum stsdane_mode mode;
 	int require_tls;		/* 1: never deliver in clear text */
-	int tempfail;			/* 1: defer now, do not deliver */
+	int tempfail;			/* 1: defer now, do not deliver; such a
+					   decision also sets require_tls */
 	int no_mail;			/* 1: null MX, the domain takes no mail */
 	size_t nmx;			/* allowed MX patterns (MTA-STS) */
 	char **mx;

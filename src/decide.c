@@ -782,6 +782,7 @@ tempfail_decision(const char *domain, enum stsdane_problem problem,
 	if (d == NULL)
 		return NULL;
 	d->tempfail = 1;
+	d->require_tls = 1;	/* should a caller deliver anyway: never clear */
 	d->problem = problem;
 	if (decision_set_reason(d, "%s", why) < 0) {
 		stsdane_decision_free(d);

@@ -191,9 +191,9 @@ sc "sts: policy server slower than the deadline" slow.test $NOPOLICY \
 sc "sts: policy server refuses connections" refused.test $NOPOLICY \
     .problem connect
 sc "sts: TXT DNSSEC-bogus" bogus-sts.test \
-    .tempfail true .problem dns-bogus rc 3
+    .tempfail true .require_tls true .problem dns-bogus rc 3
 sc "sts: TXT lookup SERVFAIL (lame delegation)" lame.test \
-    .tempfail true .problem dns-tempfail rc 3
+    .tempfail true .require_tls true .problem dns-tempfail rc 3
 }
 
 # ---------------------------------------------------------------- DANE
