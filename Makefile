@@ -163,6 +163,7 @@ $(BUILD)/tests/%: tests/bin/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(QUIET_LD)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) \
 		$(DEP_LIBS)
+	$(Q)ln -sf ../stsdane-fetch.so $(@D)/stsdane-fetch.so
 
 deps:
 	@sh tools/deps.sh

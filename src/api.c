@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "decide.h"
@@ -223,7 +224,7 @@ stsdane_free(stsdane_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	ctx_memo_clear(ctx);
-	if (ctx->dns_impl != NULL)
+	if (ctx->dns_impl != NULL && ctx->dns_pid == getpid())
 		dns_unbound_free(ctx->dns_impl);
 	if (ctx->fetch_impl != NULL)
 		ctx->fetch->free(ctx->fetch_impl);
@@ -292,9 +293,16 @@ ctx_get_dns(struct stsdane_ctx *ctx)
 {
 	char err[SD_ERRLEN];
 
-	if (ctx->dns_impl != NULL)
+	if (ctx->dns_impl != NULL && ctx->dns_pid == getpid())
 		return STSDANE_OK;
+	/*
+	 * A resolver set up before fork() (an MTA routes in one process and
+	 * delivers in a forked one) has lost its worker thread: abandon it
+	 * without tearing it down, which would wait for that thread, and
+	 * set up this process's own.
+	 */
 	ctx->dns_impl = dns_unbound_new(&ctx->settings, err, sizeof(err));
+	ctx->dns_pid = getpid();
 	if (ctx->dns_impl == NULL)
 		return ctx_fail(ctx, STSDANE_ERR_RESOLVER, "resolver: %s",
 		    err);

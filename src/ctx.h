@@ -9,6 +9,8 @@
 #ifndef STSDANE_CTX_H
 #define STSDANE_CTX_H
 
+#include <sys/types.h>
+
 #include "cache.h"
 #include "dns.h"
 #include "fetch.h"
@@ -24,6 +26,7 @@ struct stsdane_ctx {
 
 	const struct dns_ops *dns;	/* NULL until first needed */
 	void *dns_impl;
+	pid_t dns_pid;			/* process that set up dns_impl */
 	const struct fetch_ops *fetch;	/* NULL until first needed */
 	void *fetch_impl;
 	const struct cache_ops *cache;	/* NULL until opened */

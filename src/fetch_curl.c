@@ -185,6 +185,10 @@ fc_start(void *impl, const struct fetch_request *req, char *err,
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* one fetch per policy: no connection kept for a forked child to
+	   share with its parent */
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");

@@ -394,6 +394,31 @@ t="check-tlsa: SHA-256 of the wrong length"
 selected "$t" && { offline --json --check-tlsa "3 1 1 abcd"; \
     check "$t" .usable false rc 1; }
 
+# ---------------------------------------------------------------- fork
+# An MTA routes in one process and delivers in a forked one: the child
+# must decide with a resolver of its own, not the parent's, whose worker
+# thread did not survive fork().
+t="fork: a forked child decides (MTA-STS, then DANE)"
+if selected "$t"; then
+	sh "$WORLD" exec "$BUILD/tests/fork-query" "$CONF" enforce.test \
+	    dane-ee.test > "$OUT" 2> "$ERR"
+	if [ $? -eq 0 ] && grep -q '^child dane-ee.test: dane' "$OUT"; then
+		ok "$t"
+	else
+		notok "$t" "$(cat "$OUT" "$ERR" | tr '\n' ' ')"
+	fi
+fi
+t="fork: a forked child decides (DANE, then MTA-STS with a fetch)"
+if selected "$t"; then
+	sh "$WORLD" exec "$BUILD/tests/fork-query" "$CONF" dane-ee.test \
+	    enforce.test > "$OUT" 2> "$ERR"
+	if [ $? -eq 0 ] && grep -q '^child enforce.test: mta-sts' "$OUT"; then
+		ok "$t"
+	else
+		notok "$t" "$(cat "$OUT" "$ERR" | tr '\n' ' ')"
+	fi
+fi
+
 # ---------------------------------------------------------------- valgrind
 # The CLI under memcheck: no invalid access, no definite leak, on the
 # network path (DNS, HTTPS fetch, cache), the probe, and an offline check.
