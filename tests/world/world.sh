@@ -24,6 +24,13 @@
 #	STSDANE_WORLD_NS names another namespace, so that two worlds (two
 #	BUILD directories) can run side by side.
 #
+#	STSDANE_WORLD_DELAY_MS=N (N > 0) gives the world a round-trip time of
+#	N ms, for the cold-decision benchmark (tests/bench/delay_proxy.py):
+#	nginx moves to 127.0.1.11:443 and the proxy takes 127.0.1.1:443, so
+#	every policy fetch crosses it; a second proxy at 127.0.0.55:53 fronts
+#	NSD, and world/stsdane-delay.conf points libunbound straight at it
+#	(no unbound daemon, no cache in between).
+#
 #	Keys, zones and certificates are generated at every start; nothing is
 #	fetched.  All state lives under $BUILD/world (BUILD defaults to
 #	'build', relative to the current directory).  tests/world/SCENARIOS.md
@@ -35,6 +42,8 @@
 #	  world/resolv.conf          nameserver 127.0.0.1 (trust-ad)
 #	  world/stsdane.conf         library config: forward to unbound
 #	  world/stsdane-direct.conf  library config: own libunbound config
+#	  world/stsdane-delay.conf   the same through the delaying proxy
+#	                             (STSDANE_WORLD_DELAY_MS only)
 #	  world/<receiver>/          mainlog, maildir of each Exim receiver
 #
 #	stop kills the processes whose pidfiles start wrote (checking that
@@ -66,6 +75,11 @@ RES_ADDR=127.0.0.1
 WEB_ADDR=127.0.1.1
 SLOW_ADDR=127.0.1.2
 REFUSE_ADDR=127.0.1.3
+# STSDANE_WORLD_DELAY_MS: nginx listens behind the delaying proxy.
+DELAY_MS=${STSDANE_WORLD_DELAY_MS:-0}
+WEB_LISTEN=$WEB_ADDR
+DELAY_DNS_ADDR=127.0.0.55
+[ "$DELAY_MS" -gt 0 ] 2>/dev/null && WEB_LISTEN=127.0.1.11
 LAME_ADDR=127.0.0.54
 RX_EE=127.0.2.1
 RX_TA=127.0.2.2
@@ -618,7 +632,7 @@ make_www() {
 vhost() {
 	cat <<EOF
 	server {
-		listen $WEB_ADDR:443 ssl;
+		listen $WEB_LISTEN:443 ssl;
 		server_name $1;
 		ssl_certificate $W/pki/$2.pem;
 		ssl_certificate_key $W/pki/$2.key;
@@ -651,13 +665,17 @@ http {
 	default_type application/octet-stream;
 	server_tokens off;
 	server {
-		listen $WEB_ADDR:443 ssl default_server;
+		listen $WEB_LISTEN:443 ssl default_server;
 		server_name default.test;
 		ssl_certificate $W/pki/web-default.pem;
 		ssl_certificate_key $W/pki/web-default.key;
 		return 404;
 	}
 EOF
+		# A delayed world measures round trips: TLS 1.3 (one, not two;
+		# Debian's nginx 1.22 offers only up to 1.2 unless told).
+		[ "$WEB_LISTEN" != "$WEB_ADDR" ] &&
+		    printf '\tssl_protocols TLSv1.2 TLSv1.3;\n'
 		for d in enforce.test crlf.test testing.test none.test \
 		    twotxt.test badid.test longid.test cname.test notfound.test \
 		    big.test nover.test badmode.test bigage.test agetext.test \
@@ -901,6 +919,14 @@ dns_timeout = 3
 fetch_timeout = 2
 cache_path = $W/cache
 EOF
+	[ "$WEB_LISTEN" = "$WEB_ADDR" ] && return 0
+	sed "s/stub-addr: .*/stub-addr: $DELAY_DNS_ADDR/" \
+	    "$W/libunbound.conf" > "$W/libunbound-delay.conf"
+	{
+		echo "# As stsdane-direct.conf, through the delaying proxy."
+		sed -e '/^#/d' -e "s|libunbound.conf|libunbound-delay.conf|" \
+		    "$W/stsdane-direct.conf"
+	} > "$W/stsdane-delay.conf"
 }
 
 # Give up: take down what is up, exit 1.
@@ -933,6 +959,14 @@ world_start() {
 	bg nsd nsd -d -c "$W/nsd/nsd.conf"
 	bg nsd-lame nsd -d -c "$W/nsd/lame.conf"
 	bg nginx nginx -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log"
+	if [ "$WEB_LISTEN" != "$WEB_ADDR" ]; then
+		bg delay python3 "$HERE/../bench/delay_proxy.py" "$DELAY_MS" \
+		    --log "$W/log/delay.log" "tcp:$WEB_ADDR:443=$WEB_LISTEN:443" \
+		    "udp:$DELAY_DNS_ADDR:53=$NSD_ADDR:53" \
+		    "tcp:$DELAY_DNS_ADDR:53=$NSD_ADDR:53"
+		wait_for "delaying proxy" "$W/log/delay.out" \
+		    listening "$WEB_ADDR:443" || fail_start "giving up"
+	fi
 	bg slow python3 "$HERE/slow_https.py" "$SLOW_ADDR" 443 \
 	    "$W/pki/slow.pem" "$W/pki/slow.key" 30
 	for rx in $RECEIVERS; do

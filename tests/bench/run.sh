@@ -1,0 +1,571 @@
+#!/bin/sh
+# NAME
+#	run.sh - make bench: what stsdane costs in the delivery path, as one
+#	table of figures beside their targets
+# SYNOPSIS
+#	BUILD=build sh tests/bench/run.sh
+# DESCRIPTION
+#	A measurement, not a test: it prints each figure with its goal and
+#	PASS or MISS, and exits 0 whether the targets are met or not.
+#	docs/performance.md explains the method and keeps the latest table.
+#
+#	The machine is shared and noisy, so nothing is compared with a
+#	number measured at another time: every ratio is taken within one
+#	run, its two sides in interleaved rounds, and reduced to medians.
+#
+#	It compiles its own programs (tests/bench/*.c) against $BUILD's
+#	library and Exim module into $BUILD/bench, and starts its own world
+#	(tests/world/world.sh) in the network namespace 'stsdane-bench'
+#	with its state in $BUILD/bench-world, so that it never disturbs
+#	another run.  Steps, in this order:
+#
+#	  1  cached decisions in one process, through the public API: the
+#	     context's memo, the Berkeley DB read of the one "ans" record
+#	     (more domains than the memo holds), a fresh context each time
+#	  2  a fresh "exim4 -be" doing one cached decision through
+#	     stsdane-exim.so, against the same command expanding a constant,
+#	     and against reference modules that only link libraries
+#	  3  the peak resident memory of those Exim processes
+#	  5  32 processes reading the shared cache at once, against one
+#	  6  the Debian package postfix-mta-sts-resolver answering the same
+#	     cached questions over its socketmap (TCP), against ours
+#	  4  cold decisions in a world with a 50 ms round-trip time
+#	     (STSDANE_WORLD_DELAY_MS, tests/bench/delay_proxy.py), against
+#	     the longest chain of round trips the decision depends on
+#
+#	Installs postfix-mta-sts-resolver with apt-get (as root) when it is
+#	missing; nothing else.
+#
+#	Environment:
+#	  BUILD            build directory (default 'build')
+#	  BENCH_ROUNDS     Exim runs per command (default 200)
+#	  BENCH_DELAY_MS   round-trip time of step 4 (default 50)
+# FILES
+#	$BUILD/bench/table.txt     the table, as printed
+#	$BUILD/bench/details.txt   every raw line the programs printed
+# DIAGNOSTICS
+#	Exit 0 when the benchmark ran (targets met or not); 1 when it could
+#	not (a program failed to build or to run); 77 when the world cannot
+#	exist here (not root, no network namespaces), with the reason.
+# SEE ALSO
+#	docs/performance.md, tests/world/world.sh
+
+# Domain lists and pkg-config flags are split into words on purpose.
+# shellcheck disable=SC2086,SC2046
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+mkdir -p "$BUILD" || exit 1
+BUILD=$(cd "$BUILD" && pwd)
+B=$BUILD/bench
+WB=$BUILD/bench-world
+W=$WB/world
+NS=stsdane-bench
+WORLD=$ROOT/tests/world/world.sh
+ROUNDS=${BENCH_ROUNDS:-200}
+DELAY=${BENCH_DELAY_MS:-50}
+TABLE=$B/table.txt
+DETAILS=$B/details.txt
+STARTED=$(date +%s)
+
+# Cached in the world, more of them than a context's memo holds (32).
+ALL="enforce.test crlf.test testing.test none.test twotxt.test badid.test
+longid.test cname.test sub.enforce.test notxt.test redirect.test
+notfound.test html.test big.test wrongname.test expired.test unknownca.test
+nover.test badmode.test bigage.test agetext.test ages.test nomx.test
+wild.test noaddr.test refused.test dane-ee.test dane-ta.test dane-pkix.test
+dane-nota.test dane-insecure.test dane-cname.test dane-sts.test
+dane-insecmx.test dane-mismatch.test dane-notls.test shared-sts.test
+notls-sts.test nopolicy.test"
+# A mix a warm process meets: MTA-STS, DANE, no policy.
+MIX="enforce.test dane-ee.test testing.test notxt.test cname.test
+dane-ta.test wild.test nopolicy.test"
+# MTA-STS domains, which the peer resolver also answers.
+STS="enforce.test crlf.test cname.test wild.test dane-nota.test testing.test
+shared-sts.test notls-sts.test"
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------- table
+
+row() {
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$TABLE.tsv"
+}
+
+# note TEXT: a line under the table.
+note() {
+	echo "$*" >> "$TABLE.notes"
+}
+
+# kv LINE KEY: the value of KEY=VALUE in LINE.
+kv() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# holds A OP B: awk arithmetic comparison.
+holds() {
+	awk -v a="$1" -v b="$3" "BEGIN { exit !((a + 0) $2 (b + 0)) }"
+}
+
+verdict() {
+	if holds "$1" "$2" "$3"; then echo PASS; else echo MISS; fi
+}
+
+fmt() {
+	awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'
+}
+
+# A rate in human units: 5.37 M/s, 157 k/s.
+rate() {
+	awk -v v="$1" 'BEGIN {
+		if (v >= 1e6) printf "%.2f M/s", v / 1e6
+		else if (v >= 1e4) printf "%.0f k/s", v / 1e3
+		else printf "%.0f /s", v }'
+}
+
+print_table() {
+	# by target number, in the order measured within a target
+	sort -s -n -k1,1 "$TABLE.tsv" > "$TABLE.tsv.sorted"
+	{
+		echo
+		echo "stsdane benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo
+		awk -F '\t' '
+		{ t[NR] = $1; f[NR] = $2; g[NR] = $3; v[NR] = $4
+		  if (length($1) > wt) wt = length($1)
+		  if (length($2) > wf) wf = length($2)
+		  if (length($3) > wg) wg = length($3) }
+		END {
+			fmt = "%-" wt "s | %-" wf "s | %-" wg "s | %s\n"
+			printf fmt, "target", "figure", "goal", "PASS/MISS"
+			line = ""
+			for (i = 0; i < wt + wf + wg + 20; i++) line = line "-"
+			print line
+			for (i = 1; i <= NR; i++)
+				printf fmt, t[i], f[i], g[i], v[i]
+		}' "$TABLE.tsv.sorted"
+		if [ -s "$TABLE.notes" ]; then
+			echo
+			cat "$TABLE.notes"
+		fi
+	} > "$TABLE"
+	cat "$TABLE"
+}
+
+# ---------------------------------------------------------------- world
+
+in_world() {
+	STSDANE_WORLD_NS=$NS BUILD=$WB sh "$WORLD" exec "$@"
+}
+
+world() {
+	STSDANE_WORLD_NS=$NS BUILD=$WB sh "$WORLD" "$@"
+}
+
+PIDS=""
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	world stop >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# bg_world LOG COMMAND...: a server inside the namespace; its PID is
+# $! (world.sh exec execs all the way down to COMMAND).
+bg_world() {
+	log=$1
+	shift
+	STSDANE_WORLD_NS=$NS BUILD=$WB sh "$WORLD" exec "$@" > "$log" 2>&1 &
+	PIDS="$PIDS $!"
+}
+
+listening_in_world() {
+	i=0
+	while [ $i -lt 100 ]; do
+		in_world ss -Hltn 2>/dev/null | awk '{print $4}' |
+		    grep -qx "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+start_world() {
+	out=$(world start 2>&1)
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		echo "bench: cannot run: $out"
+		exit 77
+	fi
+	[ $rc -eq 0 ] || die "the bench world did not start: $out"
+}
+
+# warm LIST: decide each afresh; the domains served from the cache after.
+warm() {
+	in_world "$B/bench-api" warm "$CONF" "$@" > "$B/warm.out" 2>&1
+	cat "$B/warm.out" >> "$DETAILS"
+	sed -n 's/^warm-ok //p' "$B/warm.out" | tr '\n' ' '
+}
+
+# ---------------------------------------------------------------- build
+
+if [ ! -f "$BUILD/libstsdane.so.0" ] || [ ! -f "$BUILD/stsdane-exim.so" ]; then
+	die "'$BUILD' has no library or Exim module: run 'make' first"
+fi
+mkdir -p "$B" || die "cannot create '$B'"
+rm -f "$TABLE.tsv" "$TABLE.notes"
+: > "$DETAILS"
+
+# The peer resolver Postfix users run; it does not conflict with Exim.
+PEER_NOTE=""
+if ! command -v mta-sts-daemon >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "bench: installing postfix-mta-sts-resolver"
+		prc=/usr/sbin/policy-rc.d
+		made_prc=0
+		if [ ! -e $prc ]; then
+			# Debian's convention: do not start the packaged daemon.
+			printf '#!/bin/sh\nexit 101\n' > $prc &&
+			    chmod 755 $prc && made_prc=1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends postfix-mta-sts-resolver \
+		    >> "$DETAILS" 2>&1 ||
+		    PEER_NOTE="apt-get install postfix-mta-sts-resolver failed"
+		[ $made_prc = 1 ] && rm -f $prc
+	else
+		PEER_NOTE="postfix-mta-sts-resolver not installed (not root)"
+	fi
+fi
+
+CC=${CC:-cc}
+CFLAGS_B="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wformat=2
+-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter"
+LIBSTS="-L$BUILD -l:libstsdane.so.0 -Wl,-rpath,$BUILD"
+{
+	$CC $CFLAGS_B -I"$ROOT/include" -o "$B/bench-api" \
+	    "$ROOT/tests/bench/bench_api.c" $LIBSTS &&
+	$CC $CFLAGS_B -I"$ROOT/include" -o "$B/bench-sockmap" \
+	    "$ROOT/tests/bench/bench_sockmap.c" $LIBSTS &&
+	$CC $CFLAGS_B -o "$B/bench-exec" "$ROOT/tests/bench/bench_exec.c" &&
+	$CC $CFLAGS_B -fPIC -shared -o "$B/dummy-none.so" \
+	    "$ROOT/tests/bench/dummy_dlfunc.c" &&
+	$CC $CFLAGS_B -fPIC -shared -o "$B/dummy-curl.so" \
+	    "$ROOT/tests/bench/dummy_dlfunc.c" -Wl,--no-as-needed \
+	    $(pkg-config --libs libcurl) &&
+	$CC $CFLAGS_B -fPIC -shared -o "$B/dummy-deps.so" \
+	    "$ROOT/tests/bench/dummy_dlfunc.c" -Wl,--no-as-needed \
+	    $(pkg-config --libs gnutls gnutls-dane libunbound) -ldb-5.3
+} 2>> "$DETAILS" || die "the benchmark programs do not build; see $DETAILS"
+
+# ---------------------------------------------------------------- world
+
+echo "bench: starting the world in namespace '$NS'"
+start_world
+# The world's direct configuration (libunbound straight to NSD, so every
+# warm-up sees full TTLs), with a cache of the benchmark's own.
+rm -rf "$B/cache"
+CONF=$B/stsdane.conf
+sed "s|^cache_path = .*|cache_path = $B/cache|" "$W/stsdane-direct.conf" \
+    > "$CONF"
+
+# ---------------------------------------------------------------- 1
+
+echo "bench: 1. cached decisions in one process"
+good=$(warm $ALL)
+set -- $good
+ngood=$#
+[ "$ngood" -gt 0 ] || die "no domain could be cached; see $DETAILS"
+[ "$ngood" -gt 32 ] ||
+    note "note: only $ngood domains cached; the database row includes memo hits"
+mix=$(warm $MIX)
+lat_memo=$(in_world "$B/bench-api" lat memo "$CONF" 3 $mix) ||
+    die "bench-api lat memo failed"
+good=$(warm $good)
+lat_bdb=$(in_world "$B/bench-api" lat bdb "$CONF" 3 $good) ||
+    die "bench-api lat bdb failed"
+lat_fresh=$(in_world "$B/bench-api" lat fresh "$CONF" 2 $good) ||
+    die "bench-api lat fresh failed"
+printf 'memo %s\nbdb %s\nfresh %s\n' "$lat_memo" "$lat_bdb" "$lat_fresh" \
+    >> "$DETAILS"
+
+for m in memo bdb fresh; do
+	eval "l=\$lat_$m"
+	p50=$(kv "$l" p50_ns)
+	p99=$(kv "$l" p99_ns)
+	r=$(kv "$l" rate)
+	miss=$(( $(kv "$l" miss) + $(kv "$l" err) ))
+	us=$(awk -v v="$p50" 'BEGIN { printf "%.2f", v / 1000 }')
+	us99=$(awk -v v="$p99" 'BEGIN { printf "%.2f", v / 1000 }')
+	extra=""
+	[ "$miss" -gt 0 ] && extra=", $miss not from cache"
+	case $m in
+	memo)
+		row "1. cached decision, warm process (memo): median" \
+		    "$us us (p99 $us99 us)$extra" "<= 2 us" \
+		    "$(verdict "$p50" '<=' 2000)"
+		row "1. same, decisions/s on one core" "$(rate "$r")" \
+		    ">= 500,000/s" "$(verdict "$r" '>=' 500000)" ;;
+	bdb)
+		row "1. database read ('ans' record, memo bypassed): median" \
+		    "$us us (p99 $us99 us)$extra" "<= 2 us" \
+		    "$(verdict "$p50" '<=' 2000)"
+		row "1. same, decisions/s on one core" "$(rate "$r")" \
+		    ">= 500,000/s" "$(verdict "$r" '>=' 500000)" ;;
+	fresh)
+		row "1. fresh context per decision (open, config, cache, read)" \
+		    "$us us median, $(rate "$r")$extra" "(information)" "-" ;;
+	esac
+done
+
+# ---------------------------------------------------------------- 2, 3
+
+echo "bench: 2, 3. fresh Exim processes, $ROUNDS runs per command"
+EXIM=$(command -v exim4 || command -v exim)
+[ -n "$EXIM" ] || die "exim4 is not installed (see tools/deps.sh)"
+E=$B/exim
+mkdir -p "$E/spool" "$E/log" "$B/out"
+cat > "$E/exim.conf" <<EOF
+# exim4 -be for the benchmark (generated): no spool, no logs elsewhere.
+spool_directory = $E/spool
+log_file_path = $E/log/%slog
+keep_environment =
+EOF
+# args NAME EXPANSION: the command line of one Exim run, one per line.
+args() {
+	printf '%s\n' "$EXIM" -C "$E/exim.conf" -be "$2" > "$E/$1.args"
+}
+QUERY="\${dlfunc{$BUILD/stsdane-exim.so}{stsdane_exim_query}{config=$CONF}{enforce.test}}"
+args constant 'enforce.test'
+args stsdane "$QUERY"
+args curl "\${dlfunc{$B/dummy-curl.so}{bench_dummy}{enforce.test}}"
+args deps "\${dlfunc{$B/dummy-deps.so}{bench_dummy}{enforce.test}}"
+args nolibs "\${dlfunc{$B/dummy-none.so}{bench_dummy}{enforce.test}}"
+set -- constant "$E/constant.args" stsdane "$E/stsdane.args" \
+    curl "$E/curl.args" deps "$E/deps.args" nolibs "$E/nolibs.args"
+# The same pair in a process that has used Berkeley DB already, as a
+# delivery process has (Exim's hints databases): one DBM lookup in both.
+if command -v exim_dbmbuild >/dev/null 2>&1 &&
+    echo 'enforce.test: x' > "$E/dbm.src" &&
+    exim_dbmbuild "$E/dbm.src" "$E/dbm.db" >/dev/null 2>&1; then
+	DBM="\${lookup{enforce.test}dbm{$E/dbm.db}}"
+	args dbm "$DBM"
+	args dbm-stsdane "$DBM$QUERY"
+	set -- "$@" dbm "$E/dbm.args" dbm-stsdane "$E/dbm-stsdane.args"
+fi
+warm enforce.test > /dev/null
+exec_out=$(in_world "$B/bench-exec" "$ROUNDS" "$B/out" "$@" 2>> "$DETAILS")
+exec_rc=$?
+echo "$exec_out" >> "$DETAILS"
+[ $exec_rc -eq 0 ] || die "an Exim run failed; see $B/out/*.err"
+grep -q 'source=cache' "$B/out/stsdane.out" ||
+    note "note: the Exim run did not answer from the cache: $(cat "$B/out/stsdane.out")"
+eline() {
+	echo "$exec_out" | grep "^exec name=$1 "
+}
+base=$(eline constant)
+sts=$(eline stsdane)
+ratio=$(kv "$sts" ratio_median)
+row "2. fresh exim -be: one cached decision / constant, medians" \
+    "$(fmt "$ratio" '%.3f') (trimmed means $(fmt "$(kv "$sts" ratio_trimmed)" '%.3f'); $(kv "$sts" median_us) vs $(kv "$base" median_us) us)" \
+    "<= 1.03" "$(verdict "$ratio" '<=' 1.03)"
+for ref in curl:"libcurl only (issue: ~1.16)" \
+    deps:"libdb, libunbound, GnuTLS (issue: ~1.01)" \
+    nolibs:"no library"; do
+	l=$(eline "${ref%%:*}")
+	row "2. reference: dlfunc module linking ${ref#*:}" \
+	    "$(fmt "$(kv "$l" ratio_median)" '%.3f')" "(reference)" "-"
+done
+if [ -n "$(eline dbm)" ]; then
+	a=$(kv "$(eline dbm)" median_us)
+	b=$(kv "$(eline dbm-stsdane)" median_us)
+	r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
+	row "2. the same, Exim having used BDB already (DBM lookup in both)" \
+	    "$r" "(information)" "-"
+fi
+rss0=$(kv "$base" rss_kib)
+rss1=$(kv "$sts" rss_kib)
+extra=$((rss1 - rss0))
+row "3. extra peak RSS (VmHWM) of that Exim process" \
+    "$extra KiB ($rss1 vs $rss0 KiB)" "<= 4096 KiB" \
+    "$(verdict "$extra" '<=' 4096)"
+
+# ---------------------------------------------------------------- 5
+
+echo "bench: 5. 32 processes at once"
+good=$(warm $good)
+par=$(in_world "$B/bench-api" par bdb "$CONF" 5 1 1,32 $good) ||
+    die "bench-api par failed"
+echo "$par" >> "$DETAILS"
+p1=$(echo "$par" | grep 'nproc=1 ')
+p32=$(echo "$par" | grep 'nproc=32 ')
+r=$(kv "$p32" ratio)
+errs=$(kv "$p32" err)
+miss=$(( $(kv "$p32" miss) + $(kv "$p1" miss) ))
+v=$(verdict "$r" '>=' 1.5)
+[ "$errs" -eq 0 ] || v=MISS
+row "5. 32 processes reading the database / one process" \
+    "$(fmt "$r" '%.2f')x ($(rate "$(kv "$p32" rate)") vs $(rate "$(kv "$p1" rate)")), $errs errors" \
+    ">= 1.5x, 0 errors" "$v"
+[ "$miss" -gt 0 ] &&
+    note "note: step 5: $miss decisions did not come from the cache (an entry expired during the run)"
+good=$(warm $good)
+par=$(in_world "$B/bench-api" par fresh "$CONF" 3 1 1,32 $good) ||
+    die "bench-api par failed"
+echo "$par" >> "$DETAILS"
+p1=$(echo "$par" | grep 'nproc=1 ')
+p32=$(echo "$par" | grep 'nproc=32 ')
+row "5. same, a fresh context per decision" \
+    "$(fmt "$(kv "$p32" ratio)" '%.2f')x ($(rate "$(kv "$p32" rate)") vs $(rate "$(kv "$p1" rate)")), $(kv "$p32" err) errors" \
+    "(information)" "-"
+
+# ---------------------------------------------------------------- 6
+
+echo "bench: 6. against postfix-mta-sts-resolver"
+PEER_PORT=8461
+OUR_PORT=8462
+if [ -z "$PEER_NOTE" ]; then
+	mkdir -p "$B/peer"
+	cat > "$B/peer/mta-sts-daemon.yml" <<EOF
+# mta-sts-daemon for the benchmark (generated): in-memory cache, kept
+# for the whole run (cache_grace), so that every answer is a cached one.
+host: 127.0.0.1
+port: $PEER_PORT
+reuse_port: true
+shutdown_timeout: 1
+cache_grace: 3600
+cache:
+  type: internal
+  options:
+    cache_size: 10000
+default_zone:
+  strict_testing: false
+  timeout: 4
+EOF
+	# It resolves with c-ares through /etc/resolv.conf (the world's
+	# validating unbound, bind-mounted by world.sh exec) and fetches
+	# with aiohttp, which trusts SSL_CERT_FILE.
+	SSL_CERT_FILE=$W/ca.pem bg_world "$B/peer/daemon.out" \
+	    mta-sts-daemon -c "$B/peer/mta-sts-daemon.yml" -v warn
+	listening_in_world "127.0.0.1:$PEER_PORT" ||
+	    PEER_NOTE="mta-sts-daemon did not start; see $B/peer/daemon.out"
+fi
+sts=$(warm $STS)
+bg_world "$B/sockmapd.out" "$B/bench-sockmap" server "$CONF" 127.0.0.1 \
+    "$OUR_PORT"
+listening_in_world "127.0.0.1:$OUR_PORT" ||
+    die "our socketmap server did not start; see $B/sockmapd.out"
+set --
+[ -z "$PEER_NOTE" ] && set -- theirs=127.0.0.1:$PEER_PORT
+set -- "$@" ours-tcp=127.0.0.1:$OUR_PORT "ours-fresh=@fresh:$CONF" \
+    "ours-warm=@warm:$CONF"
+nsts=$(echo "$sts" | wc -w)
+# One round first: the peer fetches every policy once, then caches it.
+in_world "$B/bench-sockmap" client 1 "$nsts" "$@" -- $sts >> "$DETAILS" 2>&1 ||
+    die "bench-sockmap could not ask; see $DETAILS"
+sm=$(in_world "$B/bench-sockmap" client 10 1000 "$@" -- $sts 2>> "$DETAILS") ||
+    die "bench-sockmap failed; see $DETAILS"
+echo "$sm" >> "$DETAILS"
+sline() {
+	echo "$sm" | grep "^sockmap name=$1 "
+}
+lat() {
+	echo "p50 $(kv "$1" p50_us) us, p99 $(kv "$1" p99_us) us"
+}
+if [ -n "$PEER_NOTE" ]; then
+	row "6. decisions/s, ours / postfix-mta-sts-resolver" \
+	    "not measured: $PEER_NOTE" "> 1" "n/a"
+else
+	th=$(sline theirs)
+	differ=$(echo "$sm" | awk '/^answer name=theirs /{ sub(/^answer name=theirs /, ""); t[$1] = $0 }
+	    /^answer name=ours-tcp /{ sub(/^answer name=ours-tcp /, ""); o[$1] = $0 }
+	    END { for (d in t) if (t[d] != o[d]) n++; print n + 0 }')
+	[ "$differ" -gt 0 ] &&
+	    note "note: step 6: $differ domains answered differently by the peer and by us (see $DETAILS)"
+	for o in ours-fresh ours-tcp ours-warm; do
+		l=$(sline $o)
+		r=$(awk -v a="$(kv "$l" rate)" -v b="$(kv "$th" rate)" \
+		    'BEGIN { printf "%.1f", a / b }')
+		case $o in
+		ours-fresh)
+			what="in-process, fresh context"
+			goal="> 1" v=$(verdict "$r" '>' 1) ;;
+		ours-tcp)
+			what="over socketmap (TCP) too"
+			goal="(like for like)" v="-" ;;
+		ours-warm)
+			what="in-process, warm context"
+			goal="(information)" v="-" ;;
+		esac
+		row "6. decisions/s, ours / theirs: ours $what" \
+		    "${r}x ($(rate "$(kv "$l" rate)") vs $(rate "$(kv "$th" rate)"))" \
+		    "$goal" "$v"
+	done
+	row "6. latency, theirs: socketmap over TCP, cache warm" \
+	    "$(lat "$th")" "(information)" "-"
+	row "6. latency, ours in-process, fresh context" \
+	    "$(lat "$(sline ours-fresh)")" "(information)" "-"
+	row "6. latency, ours over socketmap (TCP)" \
+	    "$(lat "$(sline ours-tcp)")" "(information)" "-"
+	row "6. latency, ours in-process, warm context" \
+	    "$(lat "$(sline ours-warm)")" "(information)" "-"
+fi
+for p in $PIDS; do
+	kill "$p" 2>/dev/null
+done
+PIDS=""
+
+# ---------------------------------------------------------------- 4
+
+echo "bench: 4. cold decisions, $DELAY ms round-trip time"
+world stop >/dev/null 2>&1
+export STSDANE_WORLD_DELAY_MS="$DELAY"
+start_world
+# chain DOMAIN RTTS WHAT
+cold() {
+	: > "$W/log/delay.log"
+	c=$(in_world "$B/bench-api" cold "$W/stsdane-delay.conf" 7 "$1" \
+	    2>> "$DETAILS")
+	crc=$?
+	echo "$c" >> "$DETAILS"
+	cp "$W/log/delay.log" "$B/delay-$1.log"
+	if [ $crc -ne 0 ]; then
+		row "4. cold, $1" "failed: $(echo "$c" | tail -n 1)" \
+		    "<= 1.25 x chain" "MISS"
+		return
+	fi
+	med=$(kv "$(echo "$c" | grep '^cold ')" median_ms)
+	chain=$(($2 * DELAY))
+	r=$(awk -v a="$med" -v b="$chain" 'BEGIN { printf "%.2f", a / b }')
+	# What the proxy saw during the last run: DNS rounds (queries more
+	# than a third of a round trip apart start a new round), then TCP.
+	last=$(echo "$c" | grep '^cold-run' | tail -n 1)
+	seen=$(awk -v s="$(kv "$last" start)" -v e="$(kv "$last" end)" \
+	    -v d="$DELAY" '
+	    $1 >= s && $1 <= e && $2 == "udp" {
+		if (n == 0 || $1 - t > d / 3) { n++; r[n] = "" }
+		t = $1; r[n] = r[n] (r[n] == "" ? "" : " ") $3 "/" $4 }
+	    $1 >= s && $1 <= e && $2 == "tcp" && $3 == "connect" { tcp = 1 }
+	    END {
+		for (i = 1; i <= n; i++) printf "%s[%s]", (i > 1 ? " -> " : ""), r[i]
+		if (tcp) printf " -> TCP -> TLS -> HTTP"
+		printf "\n" }' "$B/delay-$1.log")
+	row "4. cold, $1: $3" \
+	    "$med ms vs chain $2 x $DELAY = $chain ms: ${r}x" "<= 1.25x" \
+	    "$(verdict "$r" '<=' 1.25)"
+	note "step 4, $1: seen by the proxy: $seen"
+}
+cold enforce.test 5 "MX+TXT -> A+AAAA -> TCP, TLS 1.3, HTTP"
+cold dane-ee.test 3 "MX -> DS+DNSKEY -> A+AAAA+TLSA"
+world stop >/dev/null 2>&1
+
+note "chain: the dependent round trips, each lookup sent as soon as what it depends on is known; the DNSKEY of the trust anchor (test.) is known to be needed from the start, so it counts in the first round"
+note "took $(($(date +%s) - STARTED)) s; raw figures in $DETAILS"
+print_table
+exit 0
