@@ -118,6 +118,13 @@ configure(struct ub_ctx *ub, const struct settings *s, char *err,
 			return fail(err, errlen, "trust anchor",
 			    DEBIAN_ROOT_KEY, rc);
 	}
+	/*
+	 * No RFC 8145 key tag signalling: it costs a query per validation
+	 * start and tells resolvers which anchors this host has.
+	 */
+	rc = ub_ctx_set_option(ub, "trust-anchor-signaling:", "no");
+	if (rc != 0)
+		return fail(err, errlen, "option", "trust-anchor-signaling", rc);
 	/* worker thread, not a forked process */
 	rc = ub_ctx_async(ub, 1);
 	if (rc != 0)

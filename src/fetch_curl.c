@@ -198,8 +198,11 @@ fc_start(void *impl, const struct fetch_request *req, char *err,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (req->ca_file != NULL)
+	if (req->ca_file != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+		/* only these CAs; and no reading of /etc/ssl/certs per fetch */
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)req->max_body);
 	curl_easy_setopt(e, CURLOPT_USERAGENT,
