@@ -230,6 +230,7 @@ stsdane_free(stsdane_ctx *ctx)
 		ctx->fetch->free(ctx->fetch_impl);
 	if (ctx->cache_impl != NULL)
 		cache_bdb_close(ctx->cache_impl);
+	ans_close(ctx->ans);
 	settings_release(&ctx->settings);
 	free(ctx);
 }
@@ -355,6 +356,23 @@ ctx_get_cache(struct stsdane_ctx *ctx)
 		return;
 	}
 	ctx->cache = &cache_bdb_ops;
+	if (ctx->ans == NULL)	/* the directory exists now */
+		ctx->ans = ans_open(ctx->settings.cache_path, cache_log, ctx);
+}
+
+/*
+ * The answers file, without opening the database: a cached decision
+ * found there costs one read and never starts Berkeley DB.
+ */
+static void
+ctx_get_ans(struct stsdane_ctx *ctx)
+{
+	if (ctx->ans != NULL || ctx->ans_tried)
+		return;
+	ctx->ans_tried = 1;
+	if (ctx->settings.cache_path != NULL &&
+	    ctx->settings.cache_path[0] != '\0')
+		ctx->ans = ans_open(ctx->settings.cache_path, cache_log, ctx);
 }
 
 static int
@@ -430,6 +448,12 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 		*out = memo_get(ctx, name, now);
 		if (*out != NULL)
 			return STSDANE_OK;
+		ctx_get_ans(ctx);
+		*out = ans_get(ctx->ans, name, now);
+		if (*out != NULL) {
+			memo_put(ctx, *out, now);
+			return STSDANE_OK;
+		}
 	}
 	if (!(flags & STSDANE_QUERY_NO_CACHE))
 		ctx_get_cache(ctx);
@@ -448,7 +472,9 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 	env.log = env_log;
 	env.log_arg = ctx;
 	rc = decide(&env, name, flags, out, ctx->error, sizeof(ctx->error));
-	if (rc == STSDANE_OK && !(flags & STSDANE_QUERY_NO_CACHE))
+	if (rc == STSDANE_OK && !(flags & STSDANE_QUERY_NO_CACHE)) {
 		memo_put(ctx, *out, now);
+		ans_put(ctx->ans, *out, now);
+	}
 	return rc;
 }

@@ -54,4 +54,19 @@ int cache_record_encode(const struct stsdane_decision *d, int64_t learned,
 int cache_record_decode(const unsigned char *in, size_t len,
     struct stsdane_decision **out, int64_t *learned);
 
+/*
+ * cache_ans.c: the answers file beside the database, read without a lock
+ * in one pread(); see the file's header.  ans_get() returns a decision
+ * valid now, or NULL; the others do their best and report nothing.
+ */
+struct ans_file;
+struct ans_file *ans_open(const char *dir, cache_log_fn *log, void *logarg);
+struct stsdane_decision *ans_get(struct ans_file *a, const char *domain,
+    int64_t now);
+void ans_put(struct ans_file *a, const struct stsdane_decision *d,
+    int64_t now);
+void ans_del(struct ans_file *a, const char *domain);
+void ans_clear(struct ans_file *a);
+void ans_close(struct ans_file *a);
+
 #endif /* STSDANE_CACHE_H */

@@ -160,6 +160,10 @@ stsdane_cache_flush(stsdane_ctx *ctx, const char *domain)
 		k.domain = name;
 	}
 	ctx_memo_clear(ctx);
+	if (k.domain != NULL)
+		ans_del(ctx->ans, k.domain);
+	else
+		ans_clear(ctx->ans);
 	rc = ctx->cache->foreach(ctx->cache_impl, collect_flush, &k);
 	for (i = 0; i < k.n && rc == STSDANE_OK; i++) {
 		int r = ctx->cache->del(ctx->cache_impl, k.v[i]);

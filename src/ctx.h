@@ -32,6 +32,8 @@ struct stsdane_ctx {
 	const struct cache_ops *cache;	/* NULL until opened */
 	void *cache_impl;
 	int cache_tried;		/* opened, or failed and logged once */
+	struct ans_file *ans;		/* answers file beside the database */
+	int ans_tried;
 
 	stsdane_log_fn *log;
 	void *log_arg;

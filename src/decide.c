@@ -162,6 +162,12 @@ static int res_failed(const struct res *r)
 static void submit(struct job *j, struct slot *s, const char *name, int type,
     struct res *r);
 
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
 static uint32_t
 min_ttl(uint32_t a, uint32_t b)
 {
@@ -1151,6 +1157,7 @@ from_cache(struct decide_env *env, const char *domain, int64_t now,
     int64_t *dane_until, struct stsdane_decision **policy)
 {
 	struct stsdane_decision *dane, *txt = NULL, *neg = NULL, *d = NULL;
+	int64_t until = 0;
 
 	*dane_until = 0;
 	*policy = NULL;
@@ -1175,6 +1182,7 @@ from_cache(struct decide_env *env, const char *domain, int64_t now,
 		/* a recent failure; P still applies (RFC 8461 5.1) */
 		d = keep_cached(*policy, neg->problem, neg->reason != NULL ?
 		    neg->reason : "recent failure");
+		until = earliest(neg->expires, (*policy)->expires);
 	} else if (neg != NULL &&
 	    neg->problem != STSDANE_PROBLEM_DNS_TEMPFAIL &&
 	    neg->problem != STSDANE_PROBLEM_DNS_BOGUS) {
@@ -1183,6 +1191,7 @@ from_cache(struct decide_env *env, const char *domain, int64_t now,
 		    neg->reason : "none published");
 		if (d != NULL)
 			d->source = STSDANE_SOURCE_CACHE;
+		until = neg->expires;
 	} else if (*policy != NULL &&
 	    (txt = cache_load(env, "txt", domain, now, NULL)) != NULL &&
 	    txt->policy_id != NULL && (*policy)->policy_id != NULL &&
@@ -1190,7 +1199,11 @@ from_cache(struct decide_env *env, const char *domain, int64_t now,
 		d = decision_copy(*policy);
 		if (d != NULL)
 			d->source = STSDANE_SOURCE_CACHE;
+		until = earliest(txt->expires, (*policy)->expires);
 	}
+	/* valid until the first of the records it was made from expires */
+	if (d != NULL)
+		d->expires = earliest(until, *dane_until);
 	stsdane_decision_free(txt);
 	stsdane_decision_free(neg);
 	return d;

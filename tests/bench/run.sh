@@ -313,7 +313,7 @@ for m in memo bdb fresh; do
 		row "1. same, decisions/s on one core" "$(rate "$r")" \
 		    ">= 500,000/s" "$(verdict "$r" '>=' 500000)" ;;
 	bdb)
-		row "1. database read ('ans' record, memo bypassed): median" \
+		row "1. cache read (answers file, memo bypassed): median" \
 		    "$us us (p99 $us99 us)$extra" "<= 2 us" \
 		    "$(verdict "$p50" '<=' 2000)"
 		row "1. same, decisions/s on one core" "$(rate "$r")" \
@@ -410,7 +410,7 @@ errs=$(kv "$p32" err)
 miss=$(( $(kv "$p32" miss) + $(kv "$p1" miss) ))
 v=$(verdict "$r" '>=' 1.5)
 [ "$errs" -eq 0 ] || v=MISS
-row "5. 32 processes reading the database / one process" \
+row "5. 32 processes reading the cache / one process" \
     "$(fmt "$r" '%.2f')x ($(rate "$(kv "$p32" rate)") vs $(rate "$(kv "$p1" rate)")), $errs errors" \
     ">= 1.5x, 0 errors" "$v"
 [ "$miss" -gt 0 ] &&
