@@ -58,5 +58,19 @@ else
 	notok "probe after the run"
 fi
 
+# The answers file: the same workload shape, read without locks.
+ANS=$BUILD/tests/ans-stress
+mkdir -p "$dir/ans"
+if [ ! -x "$ANS" ]; then
+	notok "answers file stress: $ANS not built"
+elif "$ANS" "$dir/ans" "$WORKERS" 10 "$DOMAINS" >"$out" 2>&1 &&
+    grep -q 'RESULT PASS' "$out"; then
+	cat "$out"
+	ok "answers file under kill -9: no crash, no hang, no wrong answer"
+else
+	sed 's/^/    /' "$out"
+	notok "answers file stress"
+fi
+
 summary
 [ $nfail -eq 0 ]
