@@ -414,10 +414,7 @@ real_now(void *arg)
 static int64_t
 real_mono_ms(void *arg)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sd_mono_ms();
 }
 
 static void

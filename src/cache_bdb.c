@@ -185,15 +185,6 @@ bdb_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 		(void)sd_strlcpy(c->dberr, msg, sizeof(c->dberr));
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t
 rng_next(struct bdb_cache *c)
 {
@@ -260,7 +251,7 @@ lock_wait(int fd, short type, off_t off, int64_t deadline)
 			return CR_OK;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return CR_FAIL;
-		if (mono_ms() >= deadline)
+		if (sd_mono_ms() >= deadline)
 			return CR_BUSY;
 		ts.tv_sec = 0;
 		ts.tv_nsec = pause_us * 1000;
@@ -280,7 +271,7 @@ unlock_range(int fd, off_t off)
 static int
 session_begin(struct bdb_cache *c, int write)
 {
-	int64_t deadline = mono_ms() + LOCK_WAIT_MS;
+	int64_t deadline = sd_mono_ms() + LOCK_WAIT_MS;
 	short type = write ? F_WRLCK : F_RDLCK;
 	int rc;
 

@@ -48,6 +48,8 @@ char *sd_strndup(const char *s, size_t n);
  */
 int sd_hostname_normalize(const char *in, char *out, size_t outlen,
     int allow_underscore);
+/* Monotonic clock, milliseconds: for deadlines. */
+int64_t sd_mono_ms(void);
 /* CRC-32 of p[0..n), continuing from crc (0 to start). */
 uint32_t sd_crc32(uint32_t crc, const unsigned char *p, size_t n);
 /* Is s an IPv4 or IPv6 literal (with or without brackets)? */

@@ -184,19 +184,10 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
 	}
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 ms_left(int64_t deadline)
 {
-	int64_t left = deadline - mono_ms();
+	int64_t left = deadline - sd_mono_ms();
 
 	if (left <= 0)
 		return 0;
@@ -248,7 +239,7 @@ wait_fd(int fd, short events, int64_t deadline)
 static enum io_result
 conn_read_reply(struct conn *c, struct smtp_reply *r, const char *what)
 {
-	int64_t deadline = mono_ms() + c->step_ms;
+	int64_t deadline = sd_mono_ms() + c->step_ms;
 	char why[SD_ERRLEN];
 	size_t used;
 	ssize_t n;
@@ -319,7 +310,7 @@ timeout:
 static enum io_result
 conn_write(struct conn *c, const char *data, const char *what)
 {
-	int64_t deadline = mono_ms() + c->step_ms;
+	int64_t deadline = sd_mono_ms() + c->step_ms;
 	size_t len = strlen(data), off = 0;
 	ssize_t n;
 
@@ -444,7 +435,7 @@ record_leaf(struct stsdane_probe_host *h, const gnutls_datum_t *der)
 static enum io_result
 tls_handshake(struct conn *c)
 {
-	int64_t deadline = mono_ms() + c->step_ms;
+	int64_t deadline = sd_mono_ms() + c->step_ms;
 	int r;
 
 	for (;;) {
@@ -753,7 +744,7 @@ static int
 dns_run(stsdane_ctx *ctx, const char *name, struct lookup *lks,
     struct lookup_ctx *lcs, size_t n, unsigned timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = sd_mono_ms() + timeout_ms;
 	const char *why = NULL;
 	struct pollfd pfd;
 	size_t i, left;
@@ -874,7 +865,7 @@ probe_host(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	struct lookup_ctx lcs[2];
 	struct addr_list *addrs;
 	char why[SD_ERRLEN], msg[SD_ERRLEN];
-	int64_t host_deadline = mono_ms() + PROBE_HOST_MS, step;
+	int64_t host_deadline = sd_mono_ms() + PROBE_HOST_MS, step;
 	static const int family[2] = { AF_INET, AF_INET6 };
 	size_t i, f;
 	int fd = -1, all_timeouts = 1, to, rc;
@@ -926,7 +917,7 @@ probe_host(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		for (i = 0; i < addrs->n && fd < 0; i++) {
 			if (addrs->sa[i].ss_family != family[f])
 				continue;
-			step = mono_ms() + PROBE_STEP_MS;
+			step = sd_mono_ms() + PROBE_STEP_MS;
 			if (step > host_deadline)
 				step = host_deadline;
 			fd = connect_one(&addrs->sa[i], addrs->salen[i], step,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -222,4 +223,13 @@ sd_crc32(uint32_t crc, const unsigned char *p, size_t n)
 	for (i = 0; i < n; i++)
 		crc = (crc >> 8) ^ tab[(crc ^ p[i]) & 0xff];
 	return ~crc;
+}
+
+int64_t
+sd_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
