@@ -375,8 +375,8 @@ ratio=$(kv "$sts" ratio_median)
 row "2. fresh exim -be: one cached decision / constant, medians" \
     "$(fmt "$ratio" '%.3f') (trimmed means $(fmt "$(kv "$sts" ratio_trimmed)" '%.3f'); $(kv "$sts" median_us) vs $(kv "$base" median_us) us)" \
     "<= 1.03" "$(verdict "$ratio" '<=' 1.03)"
-for ref in curl:"libcurl only (issue: ~1.16)" \
-    deps:"libdb, libunbound, GnuTLS (issue: ~1.01)" \
+for ref in curl:"libcurl only (expected: ~1.16)" \
+    deps:"libdb, libunbound, GnuTLS (expected: ~1.01)" \
     nolibs:"no library"; do
 	l=$(eline "${ref%%:*}")
 	row "2. reference: dlfunc module linking ${ref#*:}" \
