@@ -186,7 +186,7 @@ serve_tls(struct fake *f)
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		return;
 	if (gnutls_certificate_set_x509_key(cred, list, (unsigned)n,
-	    f->leaf->key) < 0 || gnutls_init(&s, GNUTLS_SERVER) < 0) {
+	    f->leaf->key) < 0 || gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL) < 0) {
 		gnutls_certificate_free_credentials(cred);
 		return;
 	}
