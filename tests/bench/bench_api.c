@@ -68,6 +68,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "stsdane.h"
 
 #define MAX_SAMPLES (4u * 1024 * 1024)
@@ -82,29 +84,6 @@ struct counts {
 	uint64_t err;		/* stsdane_query() failed */
 	uint64_t ns;		/* time spent */
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static int
 parse_mode(const char *s, enum mode *m)

@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define MAX_CMDS 8
 #define MAX_ARGS 32
 #define MAX_ROUNDS 2000
@@ -56,15 +58,6 @@ struct cmd {
 	double rss[MAX_ROUNDS];
 	int failed;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* One argument per line; 0, or -1 with a message. */
 static int

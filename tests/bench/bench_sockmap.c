@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "stsdane.h"
 
 #define MAX_SERVERS 4
@@ -62,29 +64,6 @@
 #define MAX_CONNS 64
 #define NS_MAX 4096		/* longest netstring payload */
 #define MAX_SAMPLES (2u * 1024 * 1024)
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* "ADDR:PORT" into a sockaddr; 0 or -1. */
 static int
