@@ -5,10 +5,11 @@
 #	BUILD=build sh tests/e2e/run.sh
 # DESCRIPTION
 #	Starts the local world (tests/world/world.sh) in a network namespace
-#	of its own (stsdane-e2e; state under $BUILD/e2e/world), then runs a
-#	sending Exim - Debian's exim4 binary, as root, with its own spool and
-#	logs under $BUILD/e2e/tx - that loads $BUILD/stsdane-exim.so, and
-#	delivers to the world's Exim receivers.
+#	of its own (stsdane-e2e; $BUILD/e2e/world links to its state), then
+#	runs a sending Exim - Debian's exim4 binary, as root, with its own
+#	spool and logs in "tx" beside the world's state (world.sh rundir),
+#	outside the checkout - that loads a copy of $BUILD/stsdane-exim.so
+#	made there, and delivers to the world's Exim receivers.
 #
 #	The sender's configuration is made the way an administrator would:
 #	  deb     update-exim4.conf over a copy of /etc/exim4 plus the snippets
@@ -49,8 +50,7 @@ abs_build
 E=$BUILD/e2e
 NS=${STSDANE_E2E_NS:-stsdane-e2e}
 W=$E/world
-T=$E/tx
-MODULE=$BUILD/stsdane-exim.so
+BUILT_MODULE=$BUILD/stsdane-exim.so
 T0=$(date +%s)
 
 
@@ -72,8 +72,8 @@ for f in Expand_dlfunc DANE Event GnuTLS; do
 	*) skip_all "this exim4 lacks '$f' (install exim4-daemon-heavy)" ;;
 	esac
 done
-[ -f "$MODULE" ] || {
-	echo "FAIL - module: '$MODULE' not built (make BUILD=$BUILD all)"
+[ -f "$BUILT_MODULE" ] || {
+	echo "FAIL - module: '$BUILT_MODULE' not built (make BUILD=$BUILD all)"
 	echo "0 passed, 1 failed"
 	exit 1
 }
@@ -100,9 +100,16 @@ trap 'exit 1' INT TERM
 
 # ---------------------------------------------------------------- the sender
 
+# The sender's state sits beside the world's, outside the checkout, so
+# that Exim's delivery processes (Debian-exim) reach it and the module
+# wherever the checkout is.
+T=$(world rundir)/tx
 rm -rf "$T"
-mkdir -p "$T" || exit 1
-chmod 755 "$E" "$T"
+mkdir -p "$T/lib" || exit 1
+chmod 0711 "$T"
+MODULE=$T/lib/stsdane-exim.so
+cp "$BUILT_MODULE" "$BUILD/stsdane-fetch.so" "$T/lib/" || exit 1
+cp "$ROOT/exim/exim.conf.example" "$T/exim.conf.example" || exit 1
 
 # stsdane's own configuration: the world's (forward to the validating
 # unbound, the test trust anchor and CA), with a cache of the sender's.
@@ -187,7 +194,7 @@ LOCAL_DOMAINS = sender.test
 primary_hostname = sender.test
 spool_directory = $T/single/spool
 log_file_path = $T/single/log/%slog
-.include $ROOT/exim/exim.conf.example
+.include $T/exim.conf.example
 EOF
 flavor_dirs single
 CONFS="$CONFS single"

@@ -2,7 +2,7 @@
 # NAME
 #	world.sh - the hermetic local world that tests and the demo run against
 # SYNOPSIS
-#	world.sh start|stop|status
+#	world.sh start|stop|status|rundir
 #	world.sh exec COMMAND [ARG...]
 #	world.sh variant ZONE VERSION
 # DESCRIPTION
@@ -32,9 +32,20 @@
 #	(no unbound daemon, no cache in between).
 #
 #	Keys, zones and certificates are generated at every start; nothing is
-#	fetched.  All state lives under $BUILD/world (BUILD defaults to
-#	'build', relative to the current directory).  tests/world/SCENARIOS.md
-#	lists the domains and what each one should decide.
+#	fetched.  tests/world/SCENARIOS.md lists the domains and what each
+#	one should decide.
+#
+#	State lives outside the checkout, in $STSDANE_RUNDIR/NAMESPACE/world
+#	(STSDANE_RUNDIR defaults to /run/stsdane-world), because the
+#	servers that run as users of their own (Exim as Debian-exim) must
+#	reach it, and the checkout may sit where no other user can enter
+#	(/root, a mktemp -d directory).  $BUILD/world (BUILD defaults to
+#	'build', relative to the current directory) is a symbolic link to
+#	it, for the tests, which run as root.  The directories on the way
+#	are root's, mode 0711: others may pass through, not list; only what
+#	Exim writes (spool, log, maildir) is Debian-exim's.  "world.sh
+#	rundir" prints NAMESPACE's directory, for a caller's own state
+#	beside the world's (the Exim sender of tests/e2e/run.sh).
 #
 #	Files for clients:
 #	  world/test.anchor          trust anchor (DS) for 'test.'
@@ -56,18 +67,23 @@
 # DIAGNOSTICS
 #	Exit 77 with a one-line reason when the world cannot exist here (not
 #	root, no 'ip netns', a missing tool): callers report a skip.  Exit 1
-#	when a server does not come up; its log is named.
+#	when a server does not come up: the message names the server, quotes
+#	the last lines of its logs, and says what to do.
 # SEE ALSO
 #	tests/world/SCENARIOS.md, tests/integration/run.sh, tests/world/demo.sh
 
 set -u
+# What the servers' own users read must not depend on the caller's umask.
+umask 022
 
 NS=${STSDANE_WORLD_NS:-stsdane-world}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
 mkdir -p "$BUILD" || exit 1
 BUILD=$(cd "$BUILD" && pwd)
-W=$BUILD/world
+RUNROOT=${STSDANE_RUNDIR:-/run/stsdane-world}
+R=$RUNROOT/$NS
+W=$R/world
 
 # Addresses inside the namespace.
 NSD_ADDR=127.0.0.53
@@ -184,7 +200,8 @@ expiration_date = "2020-02-01 00:00:00 UTC"'
 	    --load-ca-certificate "$W/pki/$issuer.pem" \
 	    --load-ca-privkey "$W/pki/$issuer.key" --template "$tpl" \
 	    --outfile "$W/pki/$name.pem" >/dev/null 2>&1 || return 1
-	chmod 644 "$W/pki/$name.key"
+	# Exim reads its key as Debian-exim; nobody else needs it.
+	chgrp Debian-exim "$W/pki/$name.key" && chmod 640 "$W/pki/$name.key"
 }
 
 mkca() {
@@ -833,9 +850,9 @@ world_variant() {
 	kill -HUP "$(cat "$W/pids/nsd.pid")" 2>/dev/null ||
 	    die "NSD is not running"
 	wait_for "NSD serving $zone version $v" "$W/nsd/nsd.log" \
-	    serial_served "$NSD_ADDR" || exit 1
+	    "check the zone file '$src'" serial_served "$NSD_ADDR" || exit 1
 	wait_for "resolver seeing $zone version $v" "$W/unbound/unbound.log" \
-	    serial_served "$RES_ADDR" || exit 1
+	    "check unbound's log" serial_served "$RES_ADDR" || exit 1
 	# and until whatever anyone cached of the old version (TTL 1, which
 	# resolvers round loosely) is gone
 	sleep 2.2
@@ -862,17 +879,44 @@ listening() {
 	in_ns ss -Hltn 2>/dev/null | awk '{print $4}' | grep -qx "$1"
 }
 
+# wait_for WHAT LOGS HINT TEST...: poll TEST for 10 s.  On failure name
+# WHAT, quote the last lines of each of LOGS (space-separated files and
+# directories) and say what to do.
 wait_for() {
-	what=$1 log=$2
-	shift 2
+	what=$1 logs=$2 hint=$3
+	shift 3
 	i=0
 	while [ $i -lt 100 ]; do
 		"$@" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	echo "stsdane world: $what did not come up; see $log" >&2
+	echo "stsdane world: $what did not come up" >&2
+	quote_logs $logs >&2
+	echo "stsdane world: what to do: $hint; then start the world again" \
+	    "(world.sh start; state kept in $W)" >&2
 	return 1
+}
+
+# quote_logs PATH...: the last non-empty lines of each log (in a
+# directory: of each file in it), each line quoted.
+quote_logs() {
+	found=0
+	for p in "$@"; do
+		if [ -d "$p" ]; then
+			set -- "$p"/*
+		else
+			set -- "$p"
+		fi
+		for f in "$@"; do
+			[ -s "$f" ] || continue
+			found=1
+			echo "stsdane world:   $f says:"
+			grep -v '^[[:space:]]*$' "$f" | tail -3 |
+			    sed 's/^/stsdane world:     "/; s/$/"/'
+		done
+	done
+	[ $found = 1 ] || echo "stsdane world:   (its logs are empty: $*)"
 }
 
 dns_ready() {
@@ -936,12 +980,35 @@ fail_start() {
 	exit 1
 }
 
-world_start() {
-	world_stop
+# make_rundir: a new, empty $R/world, reachable by the servers' own users
+# wherever the checkout is, and $BUILD/world pointing at it.  Nothing of
+# the checkout or its parents changes mode.
+make_rundir() {
+	case $NS in
+	''|*/*|.*) die "bad namespace name '$NS'" ;;
+	esac
+	for d in "$RUNROOT" "$R"; do
+		if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then
+			die "'$d' is not a directory; remove it"
+		fi
+		mkdir -p "$d" || die "cannot create '$d'"
+		[ "$(stat -c %u "$d")" = 0 ] || die "'$d' is not root's; remove it"
+		chmod 0711 "$d" || die "cannot set the mode of '$d'"
+	done
 	rm -rf "$W"
 	mkdir -p "$W/pids" "$W/log" || die "cannot create '$W'"
-	# Exim (as its own user) and nginx walk this path.
-	chmod 755 "$W"
+	chmod 0711 "$W"
+	# The link the tests use; an old build tree may still hold a
+	# directory of that name.
+	if [ -d "$BUILD/world" ] && [ ! -L "$BUILD/world" ]; then
+		rm -rf "$BUILD/world"
+	fi
+	ln -sfn "$W" "$BUILD/world" || die "cannot link '$BUILD/world'"
+}
+
+world_start() {
+	world_stop
+	make_rundir
 
 	ip netns add "$NS" 2>/dev/null ||
 	    skip "cannot create network namespace '$NS'"
@@ -965,32 +1032,40 @@ world_start() {
 		    "udp:$DELAY_DNS_ADDR:53=$NSD_ADDR:53" \
 		    "tcp:$DELAY_DNS_ADDR:53=$NSD_ADDR:53"
 		wait_for "delaying proxy" "$W/log/delay.out" \
-		    listening "$WEB_ADDR:443" || fail_start "giving up"
+		    "check that python3 runs tests/bench/delay_proxy.py" listening "$WEB_ADDR:443" || fail_start "giving up"
 	fi
 	bg slow python3 "$HERE/slow_https.py" "$SLOW_ADDR" 443 \
 	    "$W/pki/slow.pem" "$W/pki/slow.key" 30
 	for rx in $RECEIVERS; do
 		bg "$rx" exim4 -C "$W/$rx/exim.conf" -bdf
 	done
-	wait_for NSD "$W/nsd/nsd.log" listening "$NSD_ADDR:53" ||
+	wait_for NSD "$W/nsd/nsd.log $W/log/nsd.out" \
+	    "check the NSD configuration with 'nsd-checkconf $W/nsd/nsd.conf'" \
+	    listening "$NSD_ADDR:53" ||
 	    fail_start "giving up"
-	wait_for NSD "$W/nsd/nsd.log" dns_ready || fail_start "giving up"
-	wait_for "NSD (lame)" "$W/nsd/lame-nsd.log" \
-	    listening "$LAME_ADDR:53" || fail_start "giving up"
+	wait_for NSD "$W/nsd/nsd.log" "check the zones in $W/dns" dns_ready ||
+	    fail_start "giving up"
+	wait_for "NSD (lame)" "$W/nsd/lame-nsd.log $W/log/nsd-lame.out" \
+	    "check '$W/nsd/lame.conf'" listening "$LAME_ADDR:53" || fail_start "giving up"
 	# unbound primes from NSD, so NSD first.
 	bg unbound unbound -d -c "$W/unbound/unbound.conf"
 	# A query sent before unbound binds waits for drill's 5 s timeout.
-	wait_for unbound "$W/unbound/unbound.log" \
+	wait_for unbound "$W/unbound/unbound.log $W/log/unbound.out" \
+	    "check '$W/unbound/unbound.conf' with unbound-checkconf" \
 	    listening "$RES_ADDR:53" || fail_start "giving up"
-	wait_for unbound "$W/unbound/unbound.log" resolver_ready ||
+	wait_for unbound "$W/unbound/unbound.log" \
+	    "check that the signed zones validate ('drill -S' inside the world)" \
+	    resolver_ready ||
 	    fail_start "giving up"
-	wait_for nginx "$W/nginx/error.log" policy_ready ||
+	wait_for nginx "$W/nginx/error.log $W/log/nginx.out" \
+	    "check '$W/nginx/nginx.conf' with 'nginx -t -c'" policy_ready ||
 	    fail_start "giving up"
 	wait_for "slow server" "$W/log/slow.out" \
-	    listening "$SLOW_ADDR:443" || fail_start "giving up"
+	    "check that python3 runs tests/world/slow_https.py" listening "$SLOW_ADDR:443" || fail_start "giving up"
 	for rx in $RECEIVERS; do
 		a=$(sed -n 's/^local_interfaces = //p' "$W/$rx/exim.conf")
-		wait_for "receiver $rx" "$W/log/$rx.out and $W/$rx/log/" \
+		wait_for "receiver $rx" "$W/log/$rx.out $W/$rx/log" \
+		    "check that user Debian-exim can reach $W/$rx (log, spool, certificates)" \
 		    listening "$a:25" || fail_start "giving up"
 	done
 	echo "stsdane world: up in namespace '$NS' (state in $W)"
@@ -1032,8 +1107,9 @@ start)	prereq start; world_start ;;
 stop)	prereq; world_stop ;;
 status)	prereq; world_status ;;
 exec)	prereq; world_exec "$@" ;;
+rundir)	echo "$R" ;;
 variant) prereq; ns_exists || die "the world is not running (world.sh start)"
 	world_variant "$@" ;;
-*)	echo "usage: world.sh start|stop|status|exec COMMAND [ARG...]|variant ZONE N" >&2
+*)	echo "usage: world.sh start|stop|status|rundir|exec COMMAND [ARG...]|variant ZONE N" >&2
 	exit 2 ;;
 esac
