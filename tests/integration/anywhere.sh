@@ -73,7 +73,7 @@ fi
 rm -f "$TOP.err"
 
 # Only what the world and one decision need; the same compiler flags.
-if make -C "$C" -j2 build/sts-dane-query build/stsdane.so \
+if make -C "$C" -j2 BUILD=build build/sts-dane-query build/stsdane.so \
     build/stsdane-fetch.so > "$TOP/make.out" 2>&1; then
 	ok "anywhere: built in the clone"
 else
