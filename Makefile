@@ -56,8 +56,10 @@ WARN += -Werror
 endif
 
 OPT ?= -O2 -g
+# The library's layers, one folder each (docs/ARCHITECTURE.md).
+SRC_DIRS = util parse net tls cache decide api
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
-	-Iinclude -Isrc $(WARN) $(OPT)
+	-Iinclude -Isrc $(addprefix -Isrc/,$(SRC_DIRS)) $(WARN) $(OPT)
 ifneq ($(SANITIZE),)
 BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -78,11 +80,12 @@ CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
-# Library sources: every src/*.c but the ones that live elsewhere.
-FETCH_SRC = src/fetch_curl.c
-LIB_SRC = $(filter-out $(FETCH_SRC),$(wildcard src/*.c))
+# Library sources: every src/LAYER/*.c but the ones that live elsewhere.
+FETCH_SRC = src/net/fetch_curl.c
+LIB_SRC = $(filter-out $(FETCH_SRC),$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-FETCH_OBJ = $(FETCH_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/util.o
+LIB_HDR = $(wildcard src/*.h src/*/*.h include/*.h)
+FETCH_OBJ = $(FETCH_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/util/util.o
 CLI_SRC = $(wildcard tools/sts-dane-query/*.c)
 CLI_OBJ = $(CLI_SRC:tools/%.c=$(BUILD)/obj/tools/%.o)
 EXIM_SRC = $(wildcard exim/*.c)
@@ -112,11 +115,11 @@ all: $(PROGRAMS) testbins
 
 testbins: $(TESTBIN)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h include/*.h)
+$(BUILD)/obj/%.o: src/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/fetch_curl.o: src/fetch_curl.c $(wildcard src/*.h include/*.h)
+$(BUILD)/obj/net/fetch_curl.o: src/net/fetch_curl.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 
@@ -128,23 +131,23 @@ $(BUILD)/obj/exim/%.o: exim/%.c $(wildcard exim/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I/usr/include/exim4 -c -o $@ $<
 
-$(BUILD)/obj/unit/%.o: tests/unit/%.c $(wildcard src/*.h include/*.h tests/unit/*.h)
+$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBRARY): $(LIB_OBJ) src/libstsdane.map
+$(LIBRARY): $(LIB_OBJ) src/api/libstsdane.map
 	$(QUIET_LD)$(CC) -shared -Wl,-soname,libstsdane.so.$(SOVERSION) \
-		-Wl,--version-script=src/libstsdane.map $(ZDEFS) \
+		-Wl,--version-script=src/api/libstsdane.map $(ZDEFS) \
 		$(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEP_LIBS)
 	$(Q)ln -sf libstsdane.so.$(SOVERSION) $(BUILD)/libstsdane.so
 
 # The module an MTA loads: the same objects, one exported entry point.
-$(MODULE): $(LIB_OBJ) src/module.map
-	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/module.map \
+$(MODULE): $(LIB_OBJ) src/api/module.map
+	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/api/module.map \
 		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(LIB_OBJ) $(DEP_LIBS)
 
-$(FETCH_MODULE): $(FETCH_OBJ) src/fetch.map
-	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/fetch.map \
+$(FETCH_MODULE): $(FETCH_OBJ) src/net/fetch.map
+	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/net/fetch.map \
 		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS)
 
 $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
