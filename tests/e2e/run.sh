@@ -48,7 +48,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
 abs_build
 E=$BUILD/e2e
-NS=${STSDANE_E2E_NS:-stsdane-e2e}
+NS=${STSDANE_E2E_NS:-${STSDANE_NS_PREFIX:-stsdane}-e2e}
 W=$E/world
 BUILT_MODULE=$BUILD/stsdane-exim.so
 T0=$(date +%s)

@@ -26,7 +26,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib.sh"
 abs_build
-NS=stsdane-anywhere
+NS=${STSDANE_NS_PREFIX:-stsdane}-anywhere
 
 finish() {
 	summary

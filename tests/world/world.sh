@@ -22,7 +22,10 @@
 #			(tests/world/exim-world.sh)
 #
 #	STSDANE_WORLD_NS names another namespace, so that two worlds (two
-#	BUILD directories) can run side by side.
+#	BUILD directories) can run side by side.  STSDANE_NS_PREFIX (default
+#	'stsdane') is the first part of every default namespace name the
+#	test runners use (PREFIX-world, PREFIX-e2e, PREFIX-bench,
+#	PREFIX-anywhere), so that two checkouts can run their suites at once.
 #
 #	STSDANE_WORLD_DELAY_MS=N (N > 0) gives the world a round-trip time of
 #	N ms, for the cold-decision benchmark (tests/bench/delay_proxy.py):
@@ -76,7 +79,7 @@ set -u
 # What the servers' own users read must not depend on the caller's umask.
 umask 022
 
-NS=${STSDANE_WORLD_NS:-stsdane-world}
+NS=${STSDANE_WORLD_NS:-${STSDANE_NS_PREFIX:-stsdane}-world}
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
 mkdir -p "$BUILD" || exit 1
