@@ -107,6 +107,17 @@ ifneq ($(EXIM_SRC),)
 PROGRAMS += $(EXIM_MODULE)
 endif
 
+# stsdane-policyd, the Postfix socketmap server (postfix/, docs/postfix.md):
+# the library's objects linked in, as the Exim module has them.
+POLICYD_SRC = $(wildcard postfix/*.c)
+POLICYD_OBJ = $(POLICYD_SRC:postfix/%.c=$(BUILD)/obj/postfix/%.o)
+POLICYD = $(BUILD)/stsdane-policyd
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+PROGRAMS += $(POLICYD)
+# The pure parts of it, for the unit tests.
+UNIT_OBJ += $(BUILD)/obj/postfix/netstring.o $(BUILD)/obj/postfix/answer.o \
+	$(BUILD)/obj/postfix/pconf.o
+
 .PHONY: all demo check unit unit-asan integration e2e bench install \
 	uninstall clean deps world-start world-stop testbins
 .DELETE_ON_ERROR:
@@ -131,9 +142,17 @@ $(BUILD)/obj/exim/%.o: exim/%.c $(wildcard exim/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I/usr/include/exim4 -c -o $@ $<
 
-$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
+$(BUILD)/obj/postfix/%.o: postfix/%.c $(wildcard postfix/*.h) include/stsdane.h
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(POLICYD): $(POLICYD_OBJ) $(LIB_OBJ)
+	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(POLICYD_OBJ) $(LIB_OBJ) \
+		$(DEP_LIBS) $(SYSTEMD_LIBS)
+
+$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -Ipostfix -c -o $@ $<
 
 $(LIBRARY): $(LIB_OBJ) src/api/libstsdane.map
 	$(QUIET_LD)$(CC) -shared -Wl,-soname,libstsdane.so.$(SOVERSION) \
