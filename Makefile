@@ -10,6 +10,7 @@
 #              unit tests again under AddressSanitizer + UBSan
 #   unit       Criterion unit tests only
 #   integration  integration tests only (needs root for the local world)
+#   postfix-e2e  stsdane-policyd with Debian's Postfix (needs root)
 #   bench      benchmarks (see docs/performance.md)
 #   install    install under $(DESTDIR)$(PREFIX)
 #   clean      remove build/
@@ -118,7 +119,7 @@ PROGRAMS += $(POLICYD)
 UNIT_OBJ += $(BUILD)/obj/postfix/netstring.o $(BUILD)/obj/postfix/answer.o \
 	$(BUILD)/obj/postfix/pconf.o
 
-.PHONY: all demo check unit unit-asan integration e2e bench install \
+.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench install \
 	uninstall clean deps world-start world-stop testbins
 .DELETE_ON_ERROR:
 
@@ -205,11 +206,16 @@ integration: all
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
 
+# stsdane-policyd with a real Postfix, and its protocol (tests/postfix).
+postfix-e2e: all
+	BUILD=$(BUILD) sh tests/postfix/run.sh
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
 	@if [ -f tests/e2e/run.sh ]; then $(MAKE) e2e; fi
+	$(MAKE) postfix-e2e
 	$(MAKE) unit-asan
 
 demo: deps

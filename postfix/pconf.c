@@ -25,7 +25,7 @@
  *	    workers           1..1024 (32): lookups that run at once
  *	    max_lookups       1..1000000 (4096): distinct domains waiting
  *	                      or being looked up; beyond, TEMP
- *	    max_connections   1..1000000 (20000)
+ *	    max_connections   1..1000000 (16384)
  *	    request_max       64..65536 (1024): bytes of one request
  *	    request_timeout   seconds, 1..3600 (10): to finish sending a
  *	                      request, or to read an answer
@@ -53,7 +53,7 @@ pconf_init(struct pconf *c)
 	(void)snprintf(c->map_name, sizeof(c->map_name), "postfix");
 	c->workers = 32;
 	c->max_lookups = 4096;
-	c->max_connections = 20000;
+	c->max_connections = 16384;
 	c->request_max = 1024;
 	c->request_timeout_ms = 10000;
 	c->idle_timeout_ms = 3600000;
