@@ -22,6 +22,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 PKGLIBDIR ?= $(LIBDIR)/stsdane
 INCLUDEDIR ?= $(PREFIX)/include
@@ -248,9 +249,14 @@ install: all
 		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(POLICYD) $(DESTDIR)$(SBINDIR)/
+	install -m 644 postfix/stsdane-policyd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/postfix.md postfix/stsdane-policyd.conf.example \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(UNITDIR)
-	for f in docs/systemd/*; do \
-		sed -e 's|@BINDIR@|$(BINDIR)|g' \
+	for f in docs/systemd/* postfix/*.service postfix/*.socket; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$f" \
 		    > $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
 	done
@@ -260,7 +266,9 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libstsdane.so \
 		$(DESTDIR)$(BINDIR)/sts-dane-query \
 		$(DESTDIR)$(INCLUDEDIR)/stsdane.h \
-		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1
+		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1 \
+		$(DESTDIR)$(SBINDIR)/stsdane-policyd \
+		$(DESTDIR)$(MANDIR)/man8/stsdane-policyd.8
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
 
 clean:
