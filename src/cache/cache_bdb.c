@@ -83,7 +83,7 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
 
 #define DB_NAME "stsdane.db"
 #define LOCK_NAME "stsdane.lock"

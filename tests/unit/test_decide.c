@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fakes.h"
+#include "rdata.h"
 
 #define T0 1700000000
 #define HEX32 "00112233445566778899aabbccddeeff" \
@@ -147,7 +148,7 @@ expect_expires(const struct fake_env *w, const struct stsdane_decision *d,
 	    "%s: expires %lld, now %lld, policy ends %lld", what,
 	    (long long)d->expires, (long long)w->clock.now,
 	    (long long)(fetched + max_age));
-	if (w->env.cache == NULL)
+	if (w->env.mem == NULL)
 		return;
 	c = fake_cache_peek(&w->cache, "sts/a.test", NULL);
 	cr_assert_not_null(c, "%s: policy not stored", what);
