@@ -206,7 +206,7 @@ get_fetch(struct stsdane_ctx *ctx)
 static void
 cache_log(void *arg, int level, const char *msg)
 {
-	ctx_log(arg, level, "cache: %s", msg);
+	ctx_log(arg, level, "%s", msg);
 }
 
 struct remember *

@@ -31,12 +31,8 @@
 #include <string.h>
 
 #include "decision.h"
+#include "memo.h"
 #include "remember.h"
-
-struct memo {
-	struct stsdane_decision *d;
-	int64_t until;
-};
 
 struct remember {
 	char *dir;			/* NULL: no files */
@@ -51,8 +47,7 @@ struct remember {
 	struct ans_file *ans;
 	int ans_tried;
 
-	struct memo *memo;
-	unsigned nmemo, memo_next;
+	struct memo *memo;		/* NULL: no memo */
 };
 
 static const char *const PREFIX[REM_NKINDS] = {
@@ -101,12 +96,11 @@ alloc_remember(unsigned memo_slots)
 	if (r == NULL)
 		return NULL;
 	if (memo_slots > 0) {
-		r->memo = calloc(memo_slots, sizeof(*r->memo));
+		r->memo = memo_new(memo_slots, REM_SHORT_HOLD);
 		if (r->memo == NULL) {
 			free(r);
 			return NULL;
 		}
-		r->nmemo = memo_slots;
 	}
 	return r;
 }
@@ -134,7 +128,7 @@ remember_new(const char *dir, unsigned max_entries, cache_log_fn *log,
 
 struct remember *
 remember_new_store(const struct cache_ops *ops, void *impl,
-    unsigned memo_slots)
+    unsigned memo_slots, const char *ans_dir)
 {
 	struct remember *r = alloc_remember(memo_slots);
 
@@ -142,22 +136,15 @@ remember_new_store(const struct cache_ops *ops, void *impl,
 		return NULL;
 	r->ops = ops;
 	r->impl = impl;
-	r->store_tried = r->ans_tried = 1;
-	return r;
-}
-
-static void
-memo_clear(struct remember *r, const char *domain)
-{
-	unsigned i;
-
-	for (i = 0; i < r->nmemo; i++) {
-		if (r->memo[i].d == NULL || (domain != NULL &&
-		    strcmp(r->memo[i].d->domain, domain) != 0))
-			continue;
-		stsdane_decision_free(r->memo[i].d);
-		r->memo[i].d = NULL;
+	r->store_tried = 1;
+	if (ans_dir != NULL) {
+		r->dir = sd_strdup(ans_dir);
+		if (r->dir == NULL) {
+			remember_free(r);
+			return NULL;
+		}
 	}
+	return r;
 }
 
 void
@@ -165,8 +152,7 @@ remember_free(struct remember *r)
 {
 	if (r == NULL)
 		return;
-	memo_clear(r, NULL);
-	free(r->memo);
+	memo_free(r->memo);
 	if (r->own_store && r->impl != NULL)
 		cache_bdb_close(r->impl);
 	ans_close(r->ans);
@@ -181,13 +167,23 @@ log_msg(struct remember *r, int level, const char *msg)
 		r->log(r->logarg, level, msg);
 }
 
+/* What the answers file and the database say, as "cache: ..." lines. */
+static void
+tier_log(void *arg, int level, const char *msg)
+{
+	char line[SD_ERRLEN + 16];
+
+	(void)sd_snprintf(line, sizeof(line), "cache: %s", msg);
+	log_msg(arg, level, line);
+}
+
 /* The answers file, without opening the database. */
 static struct ans_file *
 get_ans(struct remember *r)
 {
 	if (r->ans == NULL && !r->ans_tried && r->dir != NULL) {
 		r->ans_tried = 1;
-		r->ans = ans_open(r->dir, r->log, r->logarg);
+		r->ans = ans_open(r->dir, tier_log, r);
 	}
 	return r->ans;
 }
@@ -205,11 +201,11 @@ get_store(struct remember *r)
 	r->store_tried = 1;
 	if (r->dir == NULL)
 		return NULL;
-	r->impl = cache_bdb_open(r->dir, r->max_entries, r->log, r->logarg,
+	r->impl = cache_bdb_open(r->dir, r->max_entries, tier_log, r,
 	    err, sizeof(err));
 	if (r->impl == NULL) {
-		(void)sd_snprintf(msg, sizeof(msg), "'%s' not used, deciding "
-		    "uncached: %s", r->dir, err);
+		(void)sd_snprintf(msg, sizeof(msg), "cache '%s' not used, "
+		    "deciding uncached: %s", r->dir, err);
 		log_msg(r, 0, msg);
 		return NULL;
 	}
@@ -217,7 +213,7 @@ get_store(struct remember *r)
 	r->own_store = 1;
 	if (r->ans == NULL) {		/* the directory exists now */
 		r->ans_tried = 1;
-		r->ans = ans_open(r->dir, r->log, r->logarg);
+		r->ans = ans_open(r->dir, tier_log, r);
 	}
 	return r->ops;
 }
@@ -308,59 +304,6 @@ store_mark(struct remember *r, enum rem_kind k, const char *domain,
 	stsdane_decision_free(m);
 }
 
-/* ---- the memo ------------------------------------------------------------- */
-
-static struct stsdane_decision *
-memo_get(struct remember *r, const char *domain, int64_t now)
-{
-	struct stsdane_decision *d;
-	unsigned i;
-
-	for (i = 0; i < r->nmemo; i++) {
-		struct memo *m = &r->memo[i];
-
-		if (m->d == NULL || strcmp(m->d->domain, domain) != 0)
-			continue;
-		if (m->until <= now) {
-			stsdane_decision_free(m->d);
-			m->d = NULL;
-			return NULL;
-		}
-		d = decision_copy(m->d);
-		if (d != NULL)
-			d->source = STSDANE_SOURCE_CACHE;
-		return d;
-	}
-	return NULL;
-}
-
-static void
-memo_put(struct remember *r, const struct stsdane_decision *d, int64_t now)
-{
-	struct stsdane_decision *copy;
-	int64_t until = d->expires;
-	unsigned i, slot = r->memo_next;
-
-	if (r->nmemo == 0)
-		return;
-	if (d->tempfail || until <= now)
-		until = now + REM_SHORT_HOLD;
-	for (i = 0; i < r->nmemo; i++)
-		if (r->memo[i].d != NULL &&
-		    strcmp(r->memo[i].d->domain, d->domain) == 0) {
-			slot = i;
-			break;
-		}
-	copy = decision_copy(d);
-	if (copy == NULL)
-		return;
-	if (slot == r->memo_next)
-		r->memo_next = (r->memo_next + 1) % r->nmemo;
-	stsdane_decision_free(r->memo[slot].d);
-	r->memo[slot].d = copy;
-	r->memo[slot].until = until;
-}
-
 /* ---- the answer ------------------------------------------------------------ */
 
 struct stsdane_decision *
@@ -370,18 +313,18 @@ remember_answer_get(struct remember *r, const char *domain, int64_t now)
 
 	if (r == NULL)
 		return NULL;
-	d = memo_get(r, domain, now);
+	d = memo_get(r->memo, domain, now);
 	if (d != NULL)
 		return d;
 	d = ans_get(get_ans(r), domain, now);
 	if (d == NULL) {
 		d = store_load(r, REM_ANSWER, domain, now);
 		if (d != NULL)
-			ans_put(r->ans, d, now);
+			ans_put(get_ans(r), d, now);
 	}
 	if (d != NULL) {
 		d->source = STSDANE_SOURCE_CACHE;
-		memo_put(r, d, now);
+		memo_put(r->memo, d, now);
 	}
 	return d;
 }
@@ -396,8 +339,8 @@ remember_answer_put(struct remember *r, const struct stsdane_decision *d,
 		store_forget(r, REM_ANSWER, d->domain);
 	else if (shared)
 		store_save(r, REM_ANSWER, d->domain, d, now);
-	memo_put(r, d, now);
-	ans_put(r->ans, d, now);
+	memo_put(r->memo, d, now);
+	ans_put(get_ans(r), d, now);
 }
 
 /* ---- typed records ---------------------------------------------------------- */
@@ -631,11 +574,11 @@ remember_flush(struct remember *r, const char *domain)
 		return STSDANE_ERR_CACHE;
 	memset(&k, 0, sizeof(k));
 	k.domain = domain;
-	memo_clear(r, domain);
+	memo_clear(r->memo, domain);
 	if (domain != NULL)
-		ans_del(r->ans, domain);
+		ans_del(get_ans(r), domain);
 	else
-		ans_clear(r->ans);
+		ans_clear(get_ans(r));
 	rc = ops->foreach(r->impl, collect_flush, &k);
 	for (i = 0; i < k.n && rc == STSDANE_OK; i++) {
 		int e = ops->del(r->impl, k.v[i]);

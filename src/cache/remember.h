@@ -66,10 +66,11 @@ struct remember *remember_new(const char *dir, unsigned max_entries,
     cache_log_fn *log, void *logarg);
 /*
  * A store of the caller's (unit tests; a future shared tier), with
- * memo_slots memo entries (0: no memo) and no answers file.
+ * memo_slots memo entries (0: no memo) and the answers file in ans_dir
+ * (NULL: none).
  */
 struct remember *remember_new_store(const struct cache_ops *ops,
-    void *impl, unsigned memo_slots);
+    void *impl, unsigned memo_slots, const char *ans_dir);
 void remember_free(struct remember *r);
 /* Is the shared store usable?  Opens it on first call. */
 int remember_have_store(struct remember *r);

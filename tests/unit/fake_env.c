@@ -92,7 +92,8 @@ fake_env_init(struct fake_env *w, int with_cache)
 	w->env.get_fetch = env_get_fetch;
 	w->env.get_arg = w;
 	if (with_cache)
-		w->env.mem = remember_new_store(&fake_cache_ops, &w->cache, 0);
+		w->env.mem = remember_new_store(&fake_cache_ops, &w->cache, 0,
+		    NULL);
 	w->env.now = fake_clock_now;
 	w->env.mono_ms = fake_clock_mono_ms;
 	w->env.clock_arg = &w->clock;
