@@ -210,7 +210,16 @@ void stsdane_free(stsdane_ctx *ctx);
 typedef void stsdane_log_fn(void *arg, int level, const char *msg);
 void stsdane_set_log(stsdane_ctx *ctx, stsdane_log_fn *fn, void *arg);
 
-/* Decide for a recipient domain. */
+/*
+ * Decide for a recipient domain.  The context remembers its decisions:
+ * asked again, it hands out a copy of the same decision until that
+ * decision's expiry, and keeps a tempfail, or a decision with no
+ * lifetime of its own, for 30 seconds, so that the several questions one
+ * delivery asks (an MTA's router, transport options, events) see one
+ * answer.  A tempfail is never written to the shared cache.
+ * STSDANE_QUERY_NO_CACHE bypasses all of it; STSDANE_QUERY_REFRESH
+ * decides from the network and remembers the result.
+ */
 int stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_decision **out);
 void stsdane_decision_free(struct stsdane_decision *d);
@@ -372,8 +381,11 @@ void stsdane_probe_free(struct stsdane_probe *p);
  * Cache administration, for cron jobs and people.  The cache holds, per
  * domain, records of these kinds: "sts" (the last valid MTA-STS policy),
  * "txt" (the TXT id last seen, until it is due to be looked at again),
- * "dane" (the DANE result, until its smallest TTL), "neg" (no policy,
- * for a bounded time).
+ * "dane" (the DANE result, or "DANE does not apply", until its smallest
+ * TTL), "neg" (no policy, or a recent failure, for a bounded time), "ans"
+ * (the final decision).  stsdane_cache_list() hands out only the
+ * decisions: "sts", "ans", and "dane" records where DANE applies; the
+ * markers are not decisions and are not listed.
  */
 typedef int stsdane_cache_fn(void *arg, const char *kind,
     const struct stsdane_decision *d, int64_t learned);
