@@ -310,8 +310,7 @@ ehlo_name(char *buf, size_t len)
 	(void)sd_strlcpy(buf, "localhost", len);
 }
 
-/* The decision's MX hosts, in its order. */
-static int
+int
 take_hosts(struct stsdane_probe *p)
 {
 	const struct stsdane_decision *d = p->decision;
@@ -334,14 +333,23 @@ take_hosts(struct stsdane_probe *p)
 	return STSDANE_OK;
 }
 
+void
+probe_hosts(stsdane_ctx *ctx, struct decide_env *env, struct stsdane_probe *p)
+{
+	char ehlo[SD_MAX_NAME];
+	size_t i;
+
+	ehlo_name(ehlo, sizeof(ehlo));
+	for (i = 0; i < p->nhosts; i++)
+		probe_host(ctx, env, p->decision, ehlo, &p->hosts[i]);
+}
+
 SD_EXPORT int
 stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_probe **out)
 {
 	struct stsdane_probe *p;
 	struct decide_env env;
-	char ehlo[SD_MAX_NAME];
-	size_t i;
 	int rc;
 
 	if (out != NULL)
@@ -365,9 +373,7 @@ stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
 		return rc;
 	}
 	ctx_decide_env(ctx, STSDANE_QUERY_NO_CACHE, &env);
-	ehlo_name(ehlo, sizeof(ehlo));
-	for (i = 0; i < p->nhosts; i++)
-		probe_host(ctx, &env, p->decision, ehlo, &p->hosts[i]);
+	probe_hosts(ctx, &env, p);
 	*out = p;
 	return STSDANE_OK;
 }

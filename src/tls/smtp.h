@@ -37,4 +37,11 @@ void set_verdict(struct stsdane_probe_host *h, const char *verdict,
    0 on time-out. */
 int wait_fd(int fd, short events, int64_t deadline);
 
+/* probe_run.c, apart for tests: p->decision's MX hosts into p->hosts
+   (STSDANE_OK or STSDANE_ERR_NOMEM), then each probed through env. */
+struct decide_env;
+int take_hosts(struct stsdane_probe *p);
+void probe_hosts(stsdane_ctx *ctx, struct decide_env *env,
+    struct stsdane_probe *p);
+
 #endif /* STSDANE_SMTP_H */
