@@ -277,6 +277,19 @@ host_status(const struct dane_host *h, const char **base, const char **why)
 	return h->nrecs > 0 ? STSDANE_DANE_SECURE : STSDANE_DANE_UNUSABLE;
 }
 
+uint32_t
+dane_mx_ttl(const struct dane *dn)
+{
+	return dn->mx.ttl;
+}
+
+int
+dane_failed(const struct dane *dn, const char **why)
+{
+	*why = dn->fail_why;
+	return dn->failed;
+}
+
 enum dane_mx
 dane_mx(const struct dane *dn)
 {

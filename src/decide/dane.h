@@ -55,6 +55,10 @@ void dane_start(struct dane *dn, struct sched *s, const char *domain,
     int need);
 enum dane_outcome dane_outcome(const struct dane *dn);
 enum dane_mx dane_mx(const struct dane *dn);
+/* TTL of the MX RRset (or of its negative answer). */
+uint32_t dane_mx_ttl(const struct dane *dn);
+/* Out of memory inside a callback: 1 with *why set, else 0. */
+int dane_failed(const struct dane *dn, const char **why);
 /* TTL of the "DANE does not apply" answer: the smallest TTL seen. */
 uint32_t dane_ttl(const struct dane *dn);
 /* The DANE decision (YES), or the tempfail that replaces every decision. */

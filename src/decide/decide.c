@@ -134,7 +134,7 @@ static struct stsdane_decision *
 null_mx_decision(const struct job *j, const char *domain, int64_t now)
 {
 	struct stsdane_decision *d = decision_new(domain);
-	uint32_t ttl = j->dane.mx.ttl;
+	uint32_t ttl = dane_mx_ttl(&j->dane);
 
 	if (d == NULL)
 		return NULL;
@@ -174,7 +174,8 @@ network_decision(struct job *j, struct decide_env *env, const char *domain,
 	    policy == NULL)
 		return decision_none(domain, STSDANE_PROBLEM_NONE,
 		    "the domain does not exist (NXDOMAIN)");
-	if (j->dane.need && mx != DANE_MX_PENDING && mx != DANE_MX_FAILED) {
+	if (dane_until == 0 && mx != DANE_MX_PENDING &&
+	    mx != DANE_MX_FAILED) {
 		/* "DANE does not apply", valid for the TTLs seen */
 		dane_until = now + dane_ttl(&j->dane);
 		remember_dane_none_put(env->mem, domain, now, dane_until);
@@ -196,6 +197,7 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 	struct job *j = NULL;
 	struct stsdane_decision *d = NULL, *policy = NULL;
 	const struct dns_ops *dns;
+	const char *why;
 	void *dns_impl;
 	int64_t now = env->now(env->clock_arg);
 	int64_t dane_until = 0, horizon = INT64_MAX;
@@ -235,9 +237,9 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 	sts_start(&j->sts, &j->sched, env, domain, policy,
 	    (flags & STSDANE_QUERY_REFRESH) != 0);
 	(void)sched_run(&j->sched, progress, j);
-	if (j->dane.failed) {
+	if (dane_failed(&j->dane, &why)) {
 		rc = STSDANE_ERR_NOMEM;
-		(void)sd_snprintf(err, errlen, "%s", j->dane.fail_why);
+		(void)sd_snprintf(err, errlen, "%s", why);
 		goto out;
 	}
 	d = network_decision(j, env, domain, policy, now, dane_until,

@@ -51,6 +51,12 @@ sched_init(struct sched *s, const struct decide_env *env,
 	s->fetch_timeout_ms = env->settings->fetch_timeout_ms;
 }
 
+void
+sched_set_dns_timeout(struct sched *s, unsigned ms)
+{
+	s->dns_timeout_ms = ms;
+}
+
 int
 lookup_failed(const struct lookup *l)
 {

@@ -64,6 +64,8 @@ struct sched {
 
 void sched_init(struct sched *s, const struct decide_env *env,
     const struct dns_ops *dns, void *dns_impl);
+/* Deadline for the DNS lookups of one run, instead of dns_timeout. */
+void sched_set_dns_timeout(struct sched *s, unsigned ms);
 /* Submit; cb (may be NULL) runs when the answer is in, l filled. */
 void sched_lookup(struct sched *s, struct lookup *l, const char *name,
     int type, lookup_cb *cb, void *arg);

@@ -143,8 +143,8 @@ resolve(struct decide_env *env, struct stsdane_probe_host *h,
 	memset(&la, 0, sizeof(la));
 	memset(&laaaa, 0, sizeof(laaaa));
 	sched_init(&s, env, dns, impl);
-	if (s.dns_timeout_ms == 0)
-		s.dns_timeout_ms = PROBE_STEP_MS;
+	if (env->settings->dns_timeout_ms == 0)
+		sched_set_dns_timeout(&s, PROBE_STEP_MS);
 	sched_lookup(&s, &la, h->name, DNS_T_A, on_a, addrs);
 	sched_lookup(&s, &laaaa, h->name, DNS_T_AAAA, on_aaaa, addrs);
 	timed_out = sched_run(&s, NULL, NULL);
