@@ -238,8 +238,9 @@ int stsdane_host_allowed(const struct stsdane_decision *d, const char *host);
  * Rules: a tempfail decision allows no connection (defer), and should a
  * caller connect anyway, TLS and verification are required; a null MX
  * allows none; DANE allows the hosts of the DNSSEC-validated MX RRset
- * (found by name, else by TLSA base domain), requires TLS of them, and
- * DANE verification of those with usable TLSA records; MTA-STS enforce
+ * (found by name, else by TLSA base domain) but those whose lookups
+ * failed, requires TLS of them, and DANE verification of those with
+ * usable TLSA records; MTA-STS enforce
  * allows the hosts the policy lists, requiring TLS and a certificate
  * that verifies under the CA file and names the host; MTA-STS testing
  * allows every host (RFC 8461 5: deliver, report), and says what

@@ -89,6 +89,9 @@ stsdane_host_check(const struct stsdane_decision *d, const char *host,
 		out->dane = find_dane_host(d, name);
 		if (out->dane == NULL)
 			refuse(out, STSDANE_REFUSE_NOT_IN_MX);
+		else if (out->dane->status == STSDANE_DANE_BOGUS ||
+		    out->dane->status == STSDANE_DANE_TEMPFAIL)
+			refuse(out, STSDANE_REFUSE_TEMPFAIL);	/* not now */
 		else
 			out->require_dane =
 			    out->dane->status == STSDANE_DANE_SECURE;

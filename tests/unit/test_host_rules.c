@@ -13,7 +13,7 @@ enum kind { K_NONE, K_TEMPFAIL, K_NULL_MX, K_DANE, K_STS_ENFORCE,
 	K_STS_TESTING, K_STS_NONE };
 
 /* A decision of each kind; DANE: mx1 secure (TLSA base mx1-cname.x.test),
-   mx2 unusable; MTA-STS: mx "*.x.test". */
+   mx2 unusable, mx3 bogus; MTA-STS: mx "*.x.test". */
 static struct stsdane_decision *
 make(enum kind k)
 {
@@ -33,15 +33,18 @@ make(enum kind k)
 		d->mechanism = STSDANE_MECH_DANE;
 		d->mode = STSDANE_MODE_ENFORCE;
 		d->require_tls = 1;
-		d->dane = calloc(2, sizeof(*d->dane));
+		d->dane = calloc(3, sizeof(*d->dane));
 		cr_assert_not_null(d->dane);
-		d->ndane = 2;
+		d->ndane = 3;
 		d->dane[0].name = sd_strdup("mx1.x.test");
 		d->dane[0].base_domain = sd_strdup("mx1-cname.x.test");
 		d->dane[0].status = STSDANE_DANE_SECURE;
 		d->dane[1].name = sd_strdup("mx2.x.test");
 		d->dane[1].base_domain = sd_strdup("mx2.x.test");
 		d->dane[1].status = STSDANE_DANE_UNUSABLE;
+		d->dane[2].name = sd_strdup("mx3.x.test");
+		d->dane[2].base_domain = sd_strdup("mx3.x.test");
+		d->dane[2].status = STSDANE_DANE_BOGUS;
 		break;
 	case K_STS_ENFORCE:
 	case K_STS_TESTING:
@@ -85,6 +88,8 @@ static const struct row rows[] = {
 	{ "DANE, unusable TLSA: TLS, no DANE", K_DANE, "mx2.x.test",
 	  STSDANE_OK, 1, STSDANE_REFUSE_NONE, 0, 1, 1, 0, 0, "",
 	  "mx2.x.test" },
+	{ "DANE, a bogus host: not now", K_DANE, "mx3.x.test", STSDANE_OK, 0,
+	  STSDANE_REFUSE_TEMPFAIL, 0, 1, 1, 0, 0, "", "mx3.x.test" },
 	{ "DANE, outside the MX RRset", K_DANE, "evil.test", STSDANE_OK, 0,
 	  STSDANE_REFUSE_NOT_IN_MX, 0, 1, 1, 0, 0, "", NULL },
 	{ "MTA-STS enforce, listed", K_STS_ENFORCE, "mx.x.test",
