@@ -130,7 +130,7 @@ void remember_dane_none_put(struct remember *r, const char *domain,
     int64_t now, int64_t until);
 
 /*
- * Administration (cache_admin.c).  remember_list() calls fn for every
+ * Administration (src/api/cache_admin.c).  remember_list() calls fn for every
  * stored decision: policies, DANE results and answers; the markers (TXT
  * id seen, negative answers, "no DANE") are not decisions and are not
  * listed.  remember_flush() removes every record of domain (all when
