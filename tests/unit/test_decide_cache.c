@@ -6,7 +6,9 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "decide_world.h"
 #include "rdata.h"
@@ -582,4 +584,89 @@ Test(decide_cache, bug_txt_servfail_marker_outlives_policy)
 Test(decide_cache, bug_txt_bogus_marker_outlives_policy)
 {
 	bug_tempfail_marker(DNS_BOGUS, STSDANE_PROBLEM_DNS_BOGUS);
+}
+
+/* ---- every tier, through decide() --------------------------------------- */
+
+/* Swap the world's remember for one with a memo and an answers file. */
+static void
+with_tiers(struct fake_env *w, unsigned memo, const char *ans_dir)
+{
+	remember_free(w->env.mem);
+	w->env.mem = remember_new_store(&fake_cache_ops, &w->cache, memo,
+	    ans_dir);
+	cr_assert_not_null(w->env.mem);
+}
+
+Test(decide_tiers, memo_then_answers_file_then_store)
+{
+	char dir[] = "/tmp/stsdane-tiers-XXXXXX", path[64];
+	struct fake_env *w = world_new(1, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+	int gets;
+
+	cr_assert_not_null(mkdtemp(dir));
+	sts_world(w);
+	with_tiers(w, 8, dir);
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->source, STSDANE_SOURCE_NETWORK);
+	stsdane_decision_free(d);
+
+	/* the memo: no DNS, no store */
+	reset_counts(w);
+	gets = w->cache.nget;
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->source, STSDANE_SOURCE_CACHE);
+	cr_expect_eq(w->dns.nasked, 0);
+	cr_expect_eq(w->cache.nget, gets, "memo hit read the store");
+	stsdane_decision_free(d);
+
+	/* another process: the answers file, still no store */
+	with_tiers(w, 8, dir);
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->source, STSDANE_SOURCE_CACHE);
+	cr_expect_eq(w->dns.nasked, 0);
+	cr_expect_eq(w->cache.nget, gets, "answers file hit read the store");
+	stsdane_decision_free(d);
+
+	/* no answers file: the store's answer, one read */
+	with_tiers(w, 8, NULL);
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->source, STSDANE_SOURCE_CACHE);
+	cr_expect_eq(w->dns.nasked, 0);
+	cr_expect_eq(w->cache.nget, gets + 1);
+	stsdane_decision_free(d);
+
+	world_free(w);
+	(void)snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* a tempfail is asked again after 30 s, not before, and never stored */
+Test(decide_tiers, tempfail_held_in_memo_only)
+{
+	struct fake_env *w = world_new(1, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+
+	sts_world(w);
+	txt_servfail(w);
+	with_tiers(w, 8, NULL);
+	d = run(w, "a.test", 0);
+	cr_assert(d->tempfail);
+	stsdane_decision_free(d);
+	cr_expect(!fake_cache_has(&w->cache, "ans/a.test"));
+
+	reset_counts(w);
+	w->clock.now += REM_SHORT_HOLD - 1;
+	d = run(w, "a.test", 0);
+	cr_expect(d->tempfail);
+	cr_expect_eq(w->dns.nasked, 0, "tempfail not held");
+	stsdane_decision_free(d);
+
+	w->clock.now += 1;
+	d = run(w, "a.test", 0);
+	cr_expect_gt(w->dns.nasked, 0, "tempfail held past its 30 s");
+	stsdane_decision_free(d);
+	world_free(w);
 }
