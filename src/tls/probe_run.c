@@ -48,7 +48,6 @@
 #include "scheduler.h"
 #include "smtp.h"
 
-#define PROBE_HOST_MS 60000u	/* everything for one host */
 #define PROBE_MAX_ADDRS 8	/* addresses tried per host */
 
 struct addr_list {

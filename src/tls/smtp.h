@@ -28,6 +28,7 @@ void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
 
 /* Shared with probe_run.c. */
 #define PROBE_STEP_MS 10000u	/* one read, write, connect or handshake */
+#define PROBE_HOST_MS 60000u	/* everything for one host */
 /* Replace *dst by a copy of src ("" for NULL); 0, or -1 (ENOMEM). */
 int set_str(char **dst, const char *src);
 /* Set h's verdict word and its reason. */
