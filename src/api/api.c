@@ -47,6 +47,8 @@ struct stsdane_ctx {
 	const struct fetch_ops *fetch;	/* NULL until first needed */
 	void *fetch_impl;
 	struct remember *mem;		/* NULL until first needed */
+	struct decide_env env;		/* stsdane_query()'s, set up once */
+	int env_ready;
 
 	stsdane_log_fn *log;
 	void *log_arg;
@@ -289,7 +291,6 @@ SD_EXPORT int
 stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_decision **out)
 {
-	struct decide_env env;
 	char name[SD_MAX_NAME];
 
 	if (out != NULL)
@@ -299,6 +300,12 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 	if (sd_hostname_normalize(domain, name, sizeof(name), 0) < 0)
 		return ctx_fail(ctx, STSDANE_ERR_NAME,
 		    "'%.*s' is not a valid domain name", 255, domain);
-	ctx_decide_env(ctx, flags, &env);
-	return decide(&env, name, flags, out, ctx->error, sizeof(ctx->error));
+	if (!ctx->env_ready) {
+		ctx_decide_env(ctx, STSDANE_QUERY_NO_CACHE, &ctx->env);
+		ctx->env_ready = 1;
+	}
+	ctx->env.mem = flags & STSDANE_QUERY_NO_CACHE ? NULL :
+	    ctx_remember(ctx);
+	return decide(&ctx->env, name, flags, out, ctx->error,
+	    sizeof(ctx->error));
 }

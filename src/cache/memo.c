@@ -29,13 +29,18 @@ struct memo {
 	struct slot s[];
 };
 
-struct memo *
-memo_new(unsigned slots, unsigned short_hold)
+size_t
+memo_size(unsigned slots)
 {
-	struct memo *m = calloc(1, sizeof(*m) + slots * sizeof(m->s[0]));
+	return sizeof(struct memo) + slots * sizeof(struct slot);
+}
 
-	if (m == NULL)
-		return NULL;
+struct memo *
+memo_init(void *mem, unsigned slots, unsigned short_hold)
+{
+	struct memo *m = mem;
+
+	memset(m, 0, memo_size(slots));
 	m->n = slots;
 	m->short_hold = short_hold;
 	return m;
@@ -56,10 +61,9 @@ memo_clear(struct memo *m, const char *domain)
 }
 
 void
-memo_free(struct memo *m)
+memo_release(struct memo *m)
 {
 	memo_clear(m, NULL);
-	free(m);
 }
 
 struct stsdane_decision *

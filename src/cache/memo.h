@@ -14,10 +14,18 @@
 
 struct memo;
 
-/* slots entries; a decision with no lifetime of its own (a tempfail,
-   or expires already past) is kept short_hold seconds. */
-struct memo *memo_new(unsigned slots, unsigned short_hold);
-void memo_free(struct memo *m);
+#include <stddef.h>
+
+/*
+ * A memo of slots entries lives in memo_size(slots) bytes of the
+ * caller's (so that its owner allocates once); memo_init() sets it up.
+ * A decision with no lifetime of its own (a tempfail, or expires already
+ * past) is kept short_hold seconds.  memo_release() frees the decisions
+ * it holds, not the memory it lives in.
+ */
+size_t memo_size(unsigned slots);
+struct memo *memo_init(void *mem, unsigned slots, unsigned short_hold);
+void memo_release(struct memo *m);
 /* A copy (source CACHE) of the decision for domain, or NULL. */
 struct stsdane_decision *memo_get(struct memo *m, const char *domain,
     int64_t now);

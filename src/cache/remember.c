@@ -35,7 +35,7 @@
 #include "remember.h"
 
 struct remember {
-	char *dir;			/* NULL: no files */
+	const char *dir;		/* NULL: no files; not owned */
 	unsigned max_entries;
 	cache_log_fn *log;
 	void *logarg;
@@ -88,20 +88,19 @@ rem_key_parse(const char *key, enum rem_kind *k, const char **domain)
 
 /* ---- setting up ---------------------------------------------------------- */
 
+/* One allocation: the struct, then its memo. */
 static struct remember *
 alloc_remember(unsigned memo_slots)
 {
-	struct remember *r = calloc(1, sizeof(*r));
+	size_t head = (sizeof(struct remember) + 15) & ~(size_t)15;
+	struct remember *r = calloc(1, head + (memo_slots > 0 ?
+	    memo_size(memo_slots) : 0));
 
 	if (r == NULL)
 		return NULL;
-	if (memo_slots > 0) {
-		r->memo = memo_new(memo_slots, REM_SHORT_HOLD);
-		if (r->memo == NULL) {
-			free(r);
-			return NULL;
-		}
-	}
+	if (memo_slots > 0)
+		r->memo = memo_init((char *)r + head, memo_slots,
+		    REM_SHORT_HOLD);
 	return r;
 }
 
@@ -113,13 +112,8 @@ remember_new(const char *dir, unsigned max_entries, cache_log_fn *log,
 
 	if (r == NULL)
 		return NULL;
-	if (dir != NULL && dir[0] != '\0') {
-		r->dir = sd_strdup(dir);
-		if (r->dir == NULL) {
-			remember_free(r);
-			return NULL;
-		}
-	}
+	if (dir != NULL && dir[0] != '\0')
+		r->dir = dir;
 	r->max_entries = max_entries;
 	r->log = log;
 	r->logarg = logarg;
@@ -137,13 +131,7 @@ remember_new_store(const struct cache_ops *ops, void *impl,
 	r->ops = ops;
 	r->impl = impl;
 	r->store_tried = 1;
-	if (ans_dir != NULL) {
-		r->dir = sd_strdup(ans_dir);
-		if (r->dir == NULL) {
-			remember_free(r);
-			return NULL;
-		}
-	}
+	r->dir = ans_dir;
 	return r;
 }
 
@@ -152,11 +140,10 @@ remember_free(struct remember *r)
 {
 	if (r == NULL)
 		return;
-	memo_free(r->memo);
+	memo_release(r->memo);
 	if (r->own_store && r->impl != NULL)
 		cache_bdb_close(r->impl);
 	ans_close(r->ans);
-	free(r->dir);
 	free(r);
 }
 

@@ -59,15 +59,16 @@ struct remember;
 
 /*
  * The tiers of a context: the answers file and Berkeley DB in directory
- * dir (NULL or "": memo only), opened on first need; a store that cannot
- * be opened is logged once and the decision goes on without it.
+ * dir (NULL or "": memo only; the string must outlive r, as the
+ * context's frozen settings do), opened on first need; a store that
+ * cannot be opened is logged once and the decision goes on without it.
  */
 struct remember *remember_new(const char *dir, unsigned max_entries,
     cache_log_fn *log, void *logarg);
 /*
  * A store of the caller's (unit tests; a future shared tier), with
  * memo_slots memo entries (0: no memo) and the answers file in ans_dir
- * (NULL: none).
+ * (NULL: none; the string must outlive r).
  */
 struct remember *remember_new_store(const struct cache_ops *ops,
     void *impl, unsigned memo_slots, const char *ans_dir);

@@ -58,7 +58,8 @@ earliest(int64_t a, int64_t b)
 }
 
 /*
- * Served from memory alone, or NULL when the network is needed.
+ * Composed from the remembered records alone, or NULL when the network
+ * is needed.
  * *policy is set to the remembered, unexpired MTA-STS policy, if any,
  * for RFC 8461 5.1 on the network path.
  */
@@ -67,18 +68,13 @@ from_memory(struct decide_env *env, const char *domain, int64_t now,
     int64_t *dane_until, struct stsdane_decision **policy)
 {
 	struct remember *mem = env->mem;
-	struct stsdane_decision *dane = NULL, *d;
+	struct stsdane_decision *dane = NULL, *d = NULL;
 	struct rem_neg neg;
 	struct rem_txt txt;
 	int64_t until = 0;
 	int have_neg;
 
 	*dane_until = 0;
-	*policy = NULL;
-	/* the whole answer, in one read: the path nearly every call takes */
-	d = remember_answer_get(mem, domain, now);
-	if (d != NULL)
-		return d;
 	*policy = remember_policy_get(mem, domain, now);
 	if (!remember_dane_get(mem, domain, now, &dane, dane_until))
 		return NULL;
@@ -205,7 +201,11 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 
 	*out = NULL;
 	if (!(flags & STSDANE_QUERY_REFRESH)) {
-		d = from_memory(env, domain, now, &dane_until, &policy);
+		/* the whole answer, in one read: the path nearly every call
+		   takes */
+		d = remember_answer_get(env->mem, domain, now);
+		if (d == NULL)
+			d = from_memory(env, domain, now, &dane_until, &policy);
 		if (d != NULL) {
 			stsdane_decision_free(policy);
 			*out = d;
