@@ -246,7 +246,8 @@ answer_make(int rc, const struct stsdane_decision *d, const char *why,
 	enum answer_kind k;
 
 	out[0] = '\0';
-	if (rc == STSDANE_ERR_INVAL || rc == STSDANE_ERR_SYNTAX) {
+	if (rc == STSDANE_ERR_NAME || rc == STSDANE_ERR_INVAL ||
+	    rc == STSDANE_ERR_SYNTAX) {
 		text_add(&t, "NOTFOUND ");
 		return ANSWER_NOTFOUND;
 	}

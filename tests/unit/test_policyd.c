@@ -236,6 +236,9 @@ Test(answer, library_errors)
 {
 	expect_answer(STSDANE_ERR_INVAL, NULL, 0, ANSWER_NOTFOUND,
 	    "NOTFOUND ");
+	/* not a DNS name (a key Postfix may ask that is no domain) */
+	expect_answer(STSDANE_ERR_NAME, NULL, 0, ANSWER_NOTFOUND,
+	    "NOTFOUND ");
 	expect_answer(STSDANE_ERR_RESOLVER, NULL, 0, ANSWER_TEMP,
 	    "TEMP stsdane: resolver could not be set up: why");
 }
