@@ -321,6 +321,26 @@ int stsdane_txt_check(const char *const *records, const size_t *lens,
     size_t n, char id[33], char *err, size_t errlen);
 
 /*
+ * The TXT record set at _smtp._tls.DOMAIN (RFC 8460 section 3): n
+ * records, each the concatenation of its strings.  Records that do not
+ * begin with v=TLSRPTv1 are discarded; exactly one must remain and
+ * parse.  STSDANE_OK with *out set: rua lists the destinations a sender
+ * can use (mailto: and https: URIs, in record order; URIs of other
+ * schemes are ignored and counted, nrua may then be 0);
+ * STSDANE_ERR_NOTFOUND when no record begins with v=TLSRPTv1;
+ * STSDANE_ERR_SYNTAX with the reason in err (two such records, a
+ * malformed field or URI, no rua field).  Free with stsdane_tlsrpt_free().
+ */
+struct stsdane_tlsrpt {
+	size_t nrua;
+	char **rua;			/* "mailto:..." or "https://..." */
+	size_t nignored;		/* URIs of other schemes */
+};
+int stsdane_tlsrpt_check(const char *const *records, const size_t *lens,
+    size_t n, struct stsdane_tlsrpt **out, char *err, size_t errlen);
+void stsdane_tlsrpt_free(struct stsdane_tlsrpt *r);
+
+/*
  * Is one TLSA record, in presentation form "U S M HEX", usable for SMTP
  * (RFC 7672 3.1)?  STSDANE_OK, or STSDANE_ERR_SYNTAX / STSDANE_ERR_VERIFY
  * with the reason in err.
@@ -456,6 +476,9 @@ struct stsdane_plugin {
 	int (*host_check)(const struct stsdane_decision *, const char *,
 	    struct stsdane_host_rules *);
 	const char *(*refusal_name)(enum stsdane_refusal);
+	int (*tlsrpt_check)(const char *const *, const size_t *, size_t,
+	    struct stsdane_tlsrpt **, char *, size_t);
+	void (*tlsrpt_free)(struct stsdane_tlsrpt *);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

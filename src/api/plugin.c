@@ -70,6 +70,8 @@ static const struct stsdane_plugin plugin_v1 = {
 	.cache_refresh = stsdane_cache_refresh,
 	.host_check = stsdane_host_check,
 	.refusal_name = stsdane_refusal_name,
+	.tlsrpt_check = stsdane_tlsrpt_check,
+	.tlsrpt_free = stsdane_tlsrpt_free,
 };
 
 SD_EXPORT const struct stsdane_plugin *

@@ -3,6 +3,7 @@
  * for each kind of decision, its settings
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "answer.h"
