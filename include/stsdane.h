@@ -95,7 +95,10 @@ enum stsdane_mode {
 /* Where the decision came from. */
 enum stsdane_source {
 	STSDANE_SOURCE_NETWORK = 0,
-	STSDANE_SOURCE_CACHE = 1
+	STSDANE_SOURCE_CACHE = 1,
+	/* the fleet's shared cache (shared_cache): learned by another
+	   host, or by this one earlier, and now in the local cache too */
+	STSDANE_SOURCE_SHARED = 2
 };
 
 /*

@@ -211,13 +211,35 @@ cache_log(void *arg, int level, const char *msg)
 	ctx_log(arg, level, "%s", msg);
 }
 
+/* The fleet's tier, when shared_cache is set; not connected yet. */
+static void
+add_shared(stsdane_ctx *ctx)
+{
+	char err[SD_ERRLEN];
+	void *impl;
+
+	if (ctx->settings.shared_cache == NULL)
+		return;
+	impl = cache_redis_new(&ctx->settings, cache_log, ctx, err,
+	    sizeof(err));
+	if (impl == NULL) {
+		ctx_log(ctx, 0, "shared cache not used: %s", err);
+		return;
+	}
+	remember_add_shared(ctx->mem, &cache_redis_ops, impl,
+	    cache_redis_close);
+}
+
 struct remember *
 ctx_remember(stsdane_ctx *ctx)
 {
 	ctx->locked = 1;
-	if (ctx->mem == NULL)
+	if (ctx->mem == NULL) {
 		ctx->mem = remember_new(ctx->settings.cache_path,
 		    ctx->settings.cache_max_entries, cache_log, ctx);
+		if (ctx->mem != NULL)
+			add_shared(ctx);
+	}
 	return ctx->mem;
 }
 

@@ -67,4 +67,25 @@ void ans_del(struct ans_file *a, const char *domain);
 void ans_clear(struct ans_file *a);
 void ans_close(struct ans_file *a);
 
+/*
+ * cache_redis.c: the fleet's shared tier (settings shared_cache*),
+ * connected on first use.  NULL with err when the settings cannot make
+ * one.  The envelope of its values, as pure functions: seal puts rec
+ * inside it (with an HMAC-SHA256 under secret, when not NULL); open
+ * returns STSDANE_OK with *rec pointing into val, or
+ * STSDANE_ERR_NOTFOUND for anything that is not a whole, authentic
+ * envelope of this version.
+ */
+struct settings;
+void *cache_redis_new(const struct settings *s, cache_log_fn *log,
+    void *logarg, char *err, size_t errlen);
+void cache_redis_close(void *impl);
+extern const struct cache_ops cache_redis_ops;
+int redis_record_seal(const char *key, const unsigned char *rec, size_t len,
+    int64_t fetched, int64_t expires, const unsigned char *secret,
+    size_t slen, unsigned char **out, size_t *outlen);
+int redis_record_open(const char *key, const unsigned char *val, size_t len,
+    const unsigned char *secret, size_t slen, const unsigned char **rec,
+    size_t *reclen, int64_t *fetched);
+
 #endif /* STSDANE_CACHE_H */

@@ -7,7 +7,12 @@
  *	Owns the key schema ("sts/", "txt/", "neg/", "dane/", "ans/"), the
  *	typed records the decision module reads and writes, and the order
  *	of the tiers: the memo of this process, then the answers file, then
- *	the shared store.  The decision module reaches it only through
+ *	the store of the MTA's processes, then, when one is set up, the
+ *	fleet's shared tier (cache_redis.c).  What the shared tier answers
+ *	is copied into the local tiers (an answer from it has source
+ *	STSDANE_SOURCE_SHARED); what the network teaches is written to it
+ *	as well, except a kept cached policy, so that a host that failed
+ *	to fetch never speaks for the fleet.  The decision module reaches it only through
  *	struct decide_env; the context creates it, and the cache
  *	administration functions walk it.
  *
@@ -46,6 +51,10 @@ struct remember {
 	int store_tried;
 	struct ans_file *ans;
 	int ans_tried;
+
+	const struct cache_ops *sh_ops;	/* the fleet's tier; NULL: none */
+	void *sh_impl;
+	void (*sh_close)(void *impl);
 
 	struct memo *memo;		/* NULL: no memo */
 };
@@ -143,6 +152,8 @@ remember_free(struct remember *r)
 	memo_release(r->memo);
 	if (r->own_store && r->impl != NULL)
 		cache_bdb_close(r->impl);
+	if (r->sh_close != NULL)
+		r->sh_close(r->sh_impl);
 	ans_close(r->ans);
 	free(r);
 }
@@ -205,6 +216,17 @@ get_store(struct remember *r)
 	return r->ops;
 }
 
+void
+remember_add_shared(struct remember *r, const struct cache_ops *ops,
+    void *impl, void (*close)(void *impl))
+{
+	if (r == NULL)
+		return;
+	r->sh_ops = ops;
+	r->sh_impl = impl;
+	r->sh_close = close;
+}
+
 int
 remember_have_store(struct remember *r)
 {
@@ -213,51 +235,98 @@ remember_have_store(struct remember *r)
 
 /* ---- the store, by kind ---------------------------------------------------- */
 
+/* A record of kind k for domain from one tier, valid now, or NULL. */
 static struct stsdane_decision *
-store_load(struct remember *r, enum rem_kind k, const char *domain,
-    int64_t now)
+tier_load(const struct cache_ops *ops, void *impl, const char *key,
+    const char *domain, int64_t now, unsigned char **raw, size_t *rawlen)
 {
-	const struct cache_ops *ops = get_store(r);
-	char key[SD_MAX_NAME + 8];
 	unsigned char *val = NULL;
 	size_t len = 0;
 	struct stsdane_decision *d = NULL;
 	int64_t when = 0;
 
-	if (ops == NULL || rem_key(k, domain, key, sizeof(key)) < 0)
-		return NULL;
-	if (ops->get(r->impl, key, &val, &len) != STSDANE_OK)
+	if (ops->get(impl, key, &val, &len) != STSDANE_OK)
 		return NULL;
 	if (cache_record_decode(val, len, &d, &when) != STSDANE_OK ||
-	    d == NULL) {
-		(void)ops->del(r->impl, key);
+	    d == NULL || d->expires <= now || d->domain == NULL ||
+	    !sd_host_eq(d->domain, domain)) {
+		(void)ops->del(impl, key);
+		stsdane_decision_free(d);
 		free(val);
 		return NULL;
 	}
-	free(val);
-	if (d->expires <= now) {
-		(void)ops->del(r->impl, key);
-		stsdane_decision_free(d);
-		return NULL;
+	if (raw != NULL) {
+		*raw = val;
+		*rawlen = len;
+	} else {
+		free(val);
 	}
 	return d;
 }
 
-static void
-store_save(struct remember *r, enum rem_kind k, const char *domain,
-    const struct stsdane_decision *d, int64_t learned)
+/*
+ * The store, then the fleet's tier; what the latter answers is kept in
+ * the store, as it was written (its learned time with it).
+ */
+static struct stsdane_decision *
+store_load(struct remember *r, enum rem_kind k, const char *domain,
+    int64_t now, int *shared)
 {
 	const struct cache_ops *ops = get_store(r);
+	char key[SD_MAX_NAME + 8];
+	unsigned char *raw = NULL;
+	size_t rawlen = 0;
+	struct stsdane_decision *d = NULL;
+
+	if (shared != NULL)
+		*shared = 0;
+	if (rem_key(k, domain, key, sizeof(key)) < 0)
+		return NULL;
+	if (ops != NULL)
+		d = tier_load(ops, r->impl, key, domain, now, NULL, NULL);
+	if (d != NULL || r->sh_ops == NULL)
+		return d;
+	d = tier_load(r->sh_ops, r->sh_impl, key, domain, now, &raw, &rawlen);
+	if (d == NULL)
+		return NULL;
+	if (ops != NULL)
+		(void)ops->put(r->impl, key, raw, rawlen);
+	free(raw);
+	d->source = STSDANE_SOURCE_SHARED;
+	if (shared != NULL)
+		*shared = 1;
+	return d;
+}
+
+/* In the store and, with to_shared, in the fleet's tier. */
+static void
+save_to(struct remember *r, enum rem_kind k, const char *domain,
+    const struct stsdane_decision *d, int64_t learned, int to_shared)
+{
+	const struct cache_ops *ops = get_store(r);
+	const struct cache_ops *shared = to_shared ? r->sh_ops : NULL;
 	char key[SD_MAX_NAME + 8];
 	unsigned char *val = NULL;
 	size_t len = 0;
 
-	if (ops == NULL || rem_key(k, domain, key, sizeof(key)) < 0)
+	if ((ops == NULL && shared == NULL) ||
+	    rem_key(k, domain, key, sizeof(key)) < 0)
 		return;
 	if (cache_record_encode(d, learned, &val, &len) != STSDANE_OK)
 		return;
-	(void)ops->put(r->impl, key, val, len);
+	if (ops != NULL)
+		(void)ops->put(r->impl, key, val, len);
+	if (shared != NULL)
+		(void)shared->put(r->sh_impl, key, val, len);
 	free(val);
+}
+
+/* What the network taught: for this host and the fleet. */
+static void
+store_save(struct remember *r, enum rem_kind k, const char *domain,
+    const struct stsdane_decision *d, int64_t learned)
+{
+	save_to(r, k, domain, d, learned, 1);
 }
 
 static void
@@ -266,8 +335,12 @@ store_forget(struct remember *r, enum rem_kind k, const char *domain)
 	const struct cache_ops *ops = get_store(r);
 	char key[SD_MAX_NAME + 8];
 
-	if (ops != NULL && rem_key(k, domain, key, sizeof(key)) == 0)
+	if (rem_key(k, domain, key, sizeof(key)) < 0)
+		return;
+	if (ops != NULL)
 		(void)ops->del(r->impl, key);
+	if (r->sh_ops != NULL)
+		(void)r->sh_ops->del(r->sh_impl, key);
 }
 
 /* A marker: mechanism none, valid until `expires'. */
@@ -278,7 +351,7 @@ store_mark(struct remember *r, enum rem_kind k, const char *domain,
 {
 	struct stsdane_decision *m;
 
-	if (get_store(r) == NULL)
+	if (get_store(r) == NULL && r->sh_ops == NULL)
 		return;
 	m = decision_new(domain);
 	if (m == NULL)
@@ -297,6 +370,7 @@ struct stsdane_decision *
 remember_answer_get(struct remember *r, const char *domain, int64_t now)
 {
 	struct stsdane_decision *d;
+	int shared = 0;
 
 	if (r == NULL)
 		return NULL;
@@ -305,12 +379,13 @@ remember_answer_get(struct remember *r, const char *domain, int64_t now)
 		return d;
 	d = ans_get(get_ans(r), domain, now);
 	if (d == NULL) {
-		d = store_load(r, REM_ANSWER, domain, now);
+		d = store_load(r, REM_ANSWER, domain, now, &shared);
 		if (d != NULL)
 			ans_put(get_ans(r), d, now);
 	}
 	if (d != NULL) {
-		d->source = STSDANE_SOURCE_CACHE;
+		d->source = shared ? STSDANE_SOURCE_SHARED :
+		    STSDANE_SOURCE_CACHE;
 		memo_put(r->memo, d, now);
 	}
 	return d;
@@ -324,8 +399,10 @@ remember_answer_put(struct remember *r, const struct stsdane_decision *d,
 		return;
 	if (shared && d->tempfail)
 		store_forget(r, REM_ANSWER, d->domain);
-	else if (shared)
+	else if (shared && d->source == STSDANE_SOURCE_NETWORK)
 		store_save(r, REM_ANSWER, d->domain, d, now);
+	else if (shared)	/* a kept cached policy: this host only */
+		save_to(r, REM_ANSWER, d->domain, d, now, 0);
 	memo_put(r->memo, d, now);
 	ans_put(get_ans(r), d, now);
 }
@@ -335,7 +412,7 @@ remember_answer_put(struct remember *r, const struct stsdane_decision *d,
 struct stsdane_decision *
 remember_policy_get(struct remember *r, const char *domain, int64_t now)
 {
-	return r != NULL ? store_load(r, REM_POLICY, domain, now) : NULL;
+	return r != NULL ? store_load(r, REM_POLICY, domain, now, NULL) : NULL;
 }
 
 void
@@ -355,7 +432,7 @@ remember_txt_get(struct remember *r, const char *domain, int64_t now,
 
 	if (r == NULL)
 		return 0;
-	m = store_load(r, REM_TXT_SEEN, domain, now);
+	m = store_load(r, REM_TXT_SEEN, domain, now, NULL);
 	if (m != NULL && m->policy_id != NULL &&
 	    sd_strlcpy(t->id, m->policy_id, sizeof(t->id)) == 0) {
 		t->expires = m->expires;
@@ -382,7 +459,7 @@ remember_neg_get(struct remember *r, const char *domain, int64_t now,
 
 	if (r == NULL)
 		return 0;
-	m = store_load(r, REM_NEGATIVE, domain, now);
+	m = store_load(r, REM_NEGATIVE, domain, now, NULL);
 	if (m == NULL)
 		return 0;
 	memset(n, 0, sizeof(*n));
@@ -422,7 +499,7 @@ remember_dane_get(struct remember *r, const char *domain, int64_t now,
 	*until = 0;
 	if (r == NULL)
 		return 0;
-	m = store_load(r, REM_DANE, domain, now);
+	m = store_load(r, REM_DANE, domain, now, NULL);
 	if (m == NULL)
 		return 0;
 	*until = m->expires;

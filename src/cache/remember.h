@@ -6,6 +6,8 @@
  *	answers file	final answers, one lock-free pread() (cache_ans.c)
  *	store		every record kind, shared by the MTA's processes:
  *			Berkeley DB (cache_bdb.c) behind struct cache_ops
+ *	shared		optional: the same records, shared by a fleet of
+ *			MTAs (cache_redis.c), remember_add_shared()
  * A new shared tier (a network store, say) is one more struct cache_ops
  * implementation handed to remember_new_store(); nothing above this
  * module knows which tiers exist.
@@ -72,6 +74,12 @@ struct remember *remember_new(const char *dir, unsigned max_entries,
  */
 struct remember *remember_new_store(const struct cache_ops *ops,
     void *impl, unsigned memo_slots, const char *ans_dir);
+/*
+ * The fleet's tier (cache_redis.c), asked after the store and before
+ * the network; r owns impl from now on and closes it with close.
+ */
+void remember_add_shared(struct remember *r, const struct cache_ops *ops,
+    void *impl, void (*close)(void *impl));
 void remember_free(struct remember *r);
 /* Is the shared store usable?  Opens it on first call. */
 int remember_have_store(struct remember *r);

@@ -33,6 +33,16 @@
  *	    negative_ttl        whole seconds, 0 to 86400, default 3600
  *	    smtp_port           1 to 65535, default 25
  *	    cache_max_entries   1 to 100000000, default 100000
+ *	    shared_cache        the fleet's Redis: "redis://[USER:PASSWORD@]
+ *	                        HOST[:PORT][/DB]" or "unix:/PATH[?db=N]";
+ *	                        empty means none (the default)
+ *	    shared_cache_timeout
+ *	                        milliseconds, 1 to 10000, default 50: the
+ *	                        bound of every round trip to it
+ *	    shared_cache_prefix key prefix, 1 to 64 of [A-Za-z0-9:._-],
+ *	                        default "stsdane:"
+ *	    shared_cache_key    a secret: every record carries an
+ *	                        HMAC-SHA256 under it; empty means none
  *
  *	Numbers are parsed by hand, digit by digit: strtol() and strtod()
  *	would accept signs, white space, hexadecimal and trailing junk,
@@ -69,6 +79,9 @@
 #define DEFAULT_NEGATIVE_TTL 3600u
 #define DEFAULT_SMTP_PORT 25u
 #define DEFAULT_CACHE_MAX_ENTRIES 100000u
+#define DEFAULT_SHARED_TIMEOUT_MS 50u
+#define MAX_SHARED_TIMEOUT_MS 10000u
+#define MAX_SHARED_PREFIX 64u
 
 #define MIN_TIMEOUT_MS 100u
 #define MAX_TIMEOUT_MS 300000u
@@ -79,7 +92,10 @@ enum key_kind {
 	KIND_RESOLVER,
 	KIND_PATH,
 	KIND_TIMEOUT,
-	KIND_UINT
+	KIND_UINT,
+	KIND_SHARED_URL,	/* a string, checked by shared_url_parse() */
+	KIND_PREFIX,
+	KIND_SECRET		/* a string, never printed back */
 };
 
 struct key_def {
@@ -105,7 +121,19 @@ static const struct key_def keys[] = {
 	{"smtp_port", KIND_UINT, OFF(smtp_port), 1, 65535},
 	{"cache_max_entries", KIND_UINT, OFF(cache_max_entries), 1,
 	    MAX_CACHE_ENTRIES},
+	{"shared_cache", KIND_SHARED_URL, OFF(shared_cache), 0, 0},
+	{"shared_cache_timeout", KIND_UINT, OFF(shared_cache_timeout_ms), 1,
+	    MAX_SHARED_TIMEOUT_MS},
+	{"shared_cache_prefix", KIND_PREFIX, OFF(shared_cache_prefix), 0, 0},
+	{"shared_cache_key", KIND_SECRET, OFF(shared_cache_key), 0, 0},
 };
+
+/* The kinds whose field is a string the struct owns. */
+static int
+is_string(enum key_kind kind)
+{
+	return kind != KIND_TIMEOUT && kind != KIND_UINT;
+}
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -172,6 +200,7 @@ settings_init(struct settings *s)
 	s->negative_ttl = DEFAULT_NEGATIVE_TTL;
 	s->smtp_port = DEFAULT_SMTP_PORT;
 	s->cache_max_entries = DEFAULT_CACHE_MAX_ENTRIES;
+	s->shared_cache_timeout_ms = DEFAULT_SHARED_TIMEOUT_MS;
 }
 
 void
@@ -182,7 +211,7 @@ settings_release(struct settings *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].kind == KIND_RESOLVER || keys[i].kind == KIND_PATH) {
+		if (is_string(keys[i].kind)) {
 			char **f = str_field(s, &keys[i]);
 
 			free(*f);
@@ -199,13 +228,13 @@ settings_copy(struct settings *dst, const struct settings *src)
 
 	*dst = *src;
 	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].kind == KIND_RESOLVER || keys[i].kind == KIND_PATH)
+		if (is_string(keys[i].kind))
 			*str_field(dst, &keys[i]) = NULL;
 	}
 	for (i = 0; i < NKEYS; i++) {
 		const char *v;
 
-		if (keys[i].kind != KIND_RESOLVER && keys[i].kind != KIND_PATH)
+		if (!is_string(keys[i].kind))
 			continue;
 		v = *str_field_c(src, &keys[i]);
 		if (v == NULL)
@@ -358,6 +387,181 @@ fail:
 	return NULL;
 }
 
+#define MAX_SHARED_DB 1000u
+#define URL_FORMS "redis://[USER:PASSWORD@]HOST[:PORT][/DB] or " \
+	"unix:/PATH[?db=N]"
+
+/* Characters of a host name or an IPv4 address. */
+static int
+is_host_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+/* [USER:PASSWORD@]HOST[:PORT][/DB], after "redis://". */
+static int
+parse_redis_url(const char *v, struct shared_url *u, char *err,
+    size_t errlen)
+{
+	const char *slash = strchr(v, '/');
+	const char *end = slash != NULL ? slash : v + strlen(v);
+	const char *at = memrchr(v, '@', (size_t)(end - v));
+	const char *h = v, *hend, *colon;
+	char num[16];
+	size_t n;
+
+	if (at != NULL) {
+		colon = memchr(v, ':', (size_t)(at - v));
+		if (colon == NULL) {
+			sd_snprintf(err, errlen, "shared_cache: the part "
+			    "before '@' is not USER:PASSWORD");
+			return -1;
+		}
+		n = (size_t)(colon - v);
+		if (n >= sizeof(u->user) ||
+		    (size_t)(at - colon - 1) >= sizeof(u->password) ||
+		    at == colon + 1) {
+			sd_snprintf(err, errlen, "shared_cache: the user or "
+			    "password is empty or too long");
+			return -1;
+		}
+		memcpy(u->user, v, n);
+		u->user[n] = '\0';
+		memcpy(u->password, colon + 1, (size_t)(at - colon - 1));
+		u->password[at - colon - 1] = '\0';
+		h = at + 1;
+	}
+	if (*h == '[') {
+		const char *close = memchr(h, ']', (size_t)(end - h));
+		unsigned char a6[16];
+
+		if (close == NULL || (size_t)(close - h - 1) >= sizeof(u->host))
+			goto bad_host;
+		memcpy(u->host, h + 1, (size_t)(close - h - 1));
+		u->host[close - h - 1] = '\0';
+		if (inet_pton(AF_INET6, u->host, a6) != 1)
+			goto bad_host;
+		hend = close + 1;
+	} else {
+		hend = h;
+		while (hend < end && is_host_char((unsigned char)*hend))
+			hend++;
+		n = (size_t)(hend - h);
+		if (n == 0 || n >= sizeof(u->host))
+			goto bad_host;
+		memcpy(u->host, h, n);
+		u->host[n] = '\0';
+	}
+	if (hend < end && *hend == ':') {
+		n = (size_t)(end - hend - 1);
+		if (n == 0 || n >= sizeof(num))
+			goto bad_port;
+		memcpy(num, hend + 1, n);
+		num[n] = '\0';
+		if (parse_uint(num, 1, 65535, &u->port) < 0)
+			goto bad_port;
+	} else if (hend != end) {
+		goto bad_host;
+	}
+	if (slash != NULL && parse_uint(slash + 1, 0, MAX_SHARED_DB,
+	    &u->db) < 0) {
+		sd_snprintf(err, errlen, "shared_cache: the database after "
+		    "'/' is not a number from 0 to %u", MAX_SHARED_DB);
+		return -1;
+	}
+	return 0;
+
+bad_host:
+	sd_snprintf(err, errlen, "shared_cache: no valid HOST in "
+	    URL_FORMS);
+	return -1;
+bad_port:
+	sd_snprintf(err, errlen, "shared_cache: the port is not a number "
+	    "from 1 to 65535");
+	return -1;
+}
+
+int
+shared_url_parse(const char *v, struct shared_url *u, char *err,
+    size_t errlen)
+{
+	char q[QUOTE_MAX + 4];
+	const char *qm;
+	size_t n;
+
+	memset(u, 0, sizeof(*u));
+	u->port = 6379;
+	if (strncmp(v, "redis://", 8) == 0)
+		return parse_redis_url(v + 8, u, err, errlen);
+	if (strncmp(v, "unix:/", 6) != 0) {
+		/* no '@': nothing secret to quote */
+		if (strchr(v, '@') == NULL)
+			quote(q, sizeof(q), v);
+		else
+			(void)sd_strlcpy(q, "...", sizeof(q));
+		sd_snprintf(err, errlen, "shared_cache: '%s' is neither "
+		    URL_FORMS, q);
+		return -1;
+	}
+	u->is_unix = 1;
+	v += 5;
+	qm = strchr(v, '?');
+	n = qm != NULL ? (size_t)(qm - v) : strlen(v);
+	if (n >= sizeof(u->path)) {
+		sd_snprintf(err, errlen, "shared_cache: the socket path is "
+		    "longer than %zu bytes", sizeof(u->path) - 1);
+		return -1;
+	}
+	memcpy(u->path, v, n);
+	u->path[n] = '\0';
+	if (qm != NULL && (strncmp(qm, "?db=", 4) != 0 ||
+	    parse_uint(qm + 4, 0, MAX_SHARED_DB, &u->db) < 0)) {
+		sd_snprintf(err, errlen, "shared_cache: after the socket path "
+		    "only '?db=N', N from 0 to %u", MAX_SHARED_DB);
+		return -1;
+	}
+	return 0;
+}
+
+/* A string value for one of the string kinds: checked, then copied. */
+static int
+check_string(const struct key_def *k, const char *value, const char *q,
+    char *err, size_t errlen)
+{
+	struct shared_url u;
+	size_t i, n = strlen(value);
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+			if (k->kind == KIND_SECRET)
+				sd_snprintf(err, errlen, "%s: contains a "
+				    "control character", k->name);
+			else
+				sd_snprintf(err, errlen, "%s: '%s' contains "
+				    "a control character", k->name, q);
+			return -1;
+		}
+	}
+	if (n == 0)
+		return 0;
+	if (k->kind == KIND_SHARED_URL)
+		return shared_url_parse(value, &u, err, errlen);
+	if (k->kind == KIND_PREFIX) {
+		for (i = 0; i < n; i++)
+			if (!is_host_char((unsigned char)value[i]) &&
+			    value[i] != ':')
+				break;
+		if (i < n || n > MAX_SHARED_PREFIX) {
+			sd_snprintf(err, errlen, "%s: '%s' is not 1 to %u of "
+			    "A-Z a-z 0-9 : . _ -", k->name, q,
+			    MAX_SHARED_PREFIX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 settings_set(struct settings *s, const char *key, const char *value,
     char *err, size_t errlen)
@@ -365,7 +569,6 @@ settings_set(struct settings *s, const char *key, const char *value,
 	const struct key_def *k;
 	char q[QUOTE_MAX + 4];
 	unsigned u;
-	size_t i;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -397,16 +600,14 @@ settings_set(struct settings *s, const char *key, const char *value,
 		*str_field(s, k) = list;
 		return 0;
 	}
-	case KIND_PATH: {
+	case KIND_PATH:
+	case KIND_SHARED_URL:
+	case KIND_PREFIX:
+	case KIND_SECRET: {
 		char *copy = NULL;
 
-		for (i = 0; value[i] != '\0'; i++) {
-			if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
-				sd_snprintf(err, errlen, "%s: '%s' contains a "
-				    "control character", k->name, q);
-				return -1;
-			}
-		}
+		if (check_string(k, value, q, err, errlen) < 0)
+			return -1;
 		if (value[0] != '\0') {
 			copy = sd_strdup(value);
 			if (copy == NULL) {
@@ -457,8 +658,14 @@ settings_get(const struct settings *s, const char *key, char *buf,
 	if (k == NULL)
 		return NULL;
 	switch (k->kind) {
+	case KIND_SECRET:
+		/* never printed back: "" or that it is set */
+		return sd_strlcpy(buf, *str_field_c(s, k) == NULL ? "" :
+		    "(set)", len) < 0 ? NULL : buf;
 	case KIND_RESOLVER:
-	case KIND_PATH: {
+	case KIND_PATH:
+	case KIND_SHARED_URL:
+	case KIND_PREFIX: {
 		const char *v = *str_field_c(s, k);
 
 		if (sd_strlcpy(buf, v == NULL ? "" : v, len) < 0)

@@ -23,7 +23,31 @@ struct settings {
 	unsigned negative_ttl;	/* seconds "no policy" is cached */
 	unsigned smtp_port;	/* port for --probe, normally 25 */
 	unsigned cache_max_entries;
+	char *shared_cache;	/* the fleet's Redis, as shared_url_parse()
+				   reads it; NULL: none */
+	unsigned shared_cache_timeout_ms;
+	char *shared_cache_prefix;	/* NULL: "stsdane:" */
+	char *shared_cache_key;	/* HMAC-SHA256 secret; NULL: none */
 };
+
+/* A shared_cache value, taken apart. */
+struct shared_url {
+	int is_unix;
+	char host[256];		/* a name, an IPv4 or an IPv6 address */
+	unsigned port;		/* default 6379 */
+	char path[108];		/* is_unix: the socket */
+	unsigned db;		/* SELECT this; default 0 */
+	char user[128];		/* "" with a password: the default user */
+	char password[256];	/* "": no AUTH */
+};
+
+/*
+ * "redis://[USER:PASSWORD@]HOST[:PORT][/DB]" or "unix:/PATH[?db=N]"
+ * into *u.  0, or -1 with err set to why (naming the key, never
+ * quoting a password).
+ */
+int shared_url_parse(const char *v, struct shared_url *u, char *err,
+    size_t errlen);
 
 void settings_init(struct settings *s);
 void settings_release(struct settings *s);

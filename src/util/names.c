@@ -64,7 +64,15 @@ stsdane_mode_name(enum stsdane_mode m)
 SD_EXPORT const char *
 stsdane_source_name(enum stsdane_source s)
 {
-	return s == STSDANE_SOURCE_CACHE ? "cache" : "network";
+	switch (s) {
+	case STSDANE_SOURCE_CACHE:
+		return "cache";
+	case STSDANE_SOURCE_SHARED:
+		return "shared";
+	case STSDANE_SOURCE_NETWORK:
+		break;
+	}
+	return "network";
 }
 
 SD_EXPORT const char *

@@ -379,7 +379,7 @@ Test(cache_record, out_of_range_fields_are_absent)
 		{0, 3},		/* mechanism */
 		{1, 9},		/* mode */
 		{2, 0x08},	/* unknown flag */
-		{3, 2},		/* source */
+		{3, 3},		/* source, past STSDANE_SOURCE_SHARED */
 		{4, 0xff},	/* problem, high byte */
 	};
 
