@@ -214,28 +214,35 @@ redis_record_open(const char *key, const unsigned char *val, size_t len,
 
 /* ---- the connection ------------------------------------------------------- */
 
+/* One line a minute at most, whatever went wrong. */
 static void
-tier_fail(struct redis_tier *t, const char *what)
+tier_report(struct redis_tier *t, const char *what)
 {
 	int64_t now = sd_mono_ms();
 	char msg[SD_ERRLEN];
 
-	t->down_until = now + RETRY_MS;
 	t->failures++;
-	if (t->c != NULL) {
-		redisFree(t->c);
-		t->c = NULL;
-	}
 	if (t->last_log != 0 && now - t->last_log < LOG_EVERY_MS)
 		return;
-	(void)sd_snprintf(msg, sizeof(msg), "shared cache '%s' not used for "
-	    "now, deciding without it: %s (%u failure%s since the last "
-	    "report)", t->where, what, t->failures,
+	(void)sd_snprintf(msg, sizeof(msg), "shared cache '%s': %s (%u "
+	    "failure%s since the last report)", t->where, what, t->failures,
 	    t->failures == 1 ? "" : "s");
 	t->last_log = now;
 	t->failures = 0;
 	if (t->log != NULL)
 		t->log(t->logarg, 1, msg);
+}
+
+/* Redis cannot be used: drop the connection, leave it alone a while. */
+static void
+tier_fail(struct redis_tier *t, const char *what)
+{
+	t->down_until = sd_mono_ms() + RETRY_MS;
+	if (t->c != NULL) {
+		redisFree(t->c);
+		t->c = NULL;
+	}
+	tier_report(t, what);
 }
 
 /* A reply that is an error, or none: the tier failed. */
@@ -245,14 +252,16 @@ reply_failed(struct redis_tier *t, redisReply *rep, const char *cmd)
 	char what[SD_ERRLEN];
 
 	if (rep == NULL) {
-		(void)sd_snprintf(what, sizeof(what), "%s: %s", cmd,
+		(void)sd_snprintf(what, sizeof(what), "not used for now, "
+		    "deciding without it: %s: %s", cmd,
 		    t->c != NULL && t->c->errstr[0] != '\0' ?
 		    t->c->errstr : "no reply");
 		tier_fail(t, what);
 		return 1;
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
-		(void)sd_snprintf(what, sizeof(what), "%s: %.*s", cmd,
+		(void)sd_snprintf(what, sizeof(what), "not used for now, "
+		    "deciding without it: %s: %.*s", cmd,
 		    (int)(rep->len < 200 ? rep->len : 200), rep->str);
 		freeReplyObject(rep);
 		tier_fail(t, what);
@@ -283,7 +292,8 @@ tier_conn(struct redis_tier *t)
 		t->c = redisConnectWithTimeout(t->url.host, (int)t->url.port,
 		    t->tv);
 	if (t->c == NULL || t->c->err) {
-		(void)sd_snprintf(what, sizeof(what), "cannot connect: %s",
+		(void)sd_snprintf(what, sizeof(what), "not used for now, "
+		    "deciding without it: cannot connect: %s",
 		    t->c != NULL ? t->c->errstr : "out of memory");
 		tier_fail(t, what);
 		return NULL;
@@ -347,7 +357,7 @@ redis_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	const unsigned char *rec;
 	size_t reclen;
 	int64_t fetched;
-	char k[KEY_MAX];
+	char k[KEY_MAX], msg[SD_ERRLEN];
 
 	*val = NULL;
 	*len = 0;
@@ -358,6 +368,9 @@ redis_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	    strncmp(rep->str, "WRONGTYPE", 9) == 0) {
 		/* not ours: not believed, and out of the way */
 		freeReplyObject(rep);
+		(void)sd_snprintf(msg, sizeof(msg), "'%s' is not a string: "
+		    "not believed, deleted", k);
+		tier_report(t, msg);
 		(void)redis_del(t, key);
 		return STSDANE_ERR_NOTFOUND;
 	}
@@ -371,6 +384,10 @@ redis_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	    (size_t)rep->len, t->secret, t->slen, &rec, &reclen,
 	    &fetched) != STSDANE_OK) {
 		freeReplyObject(rep);
+		(void)sd_snprintf(msg, sizeof(msg), "'%s' %s: not believed, "
+		    "deleted", k, t->secret != NULL ? "has no valid HMAC or "
+		    "is damaged" : "is damaged");
+		tier_report(t, msg);
 		(void)redis_del(t, key);
 		return STSDANE_ERR_NOTFOUND;
 	}
