@@ -93,6 +93,39 @@ static const struct set_case set_cases[] = {
 	{"resolv_conf", "/etc/resolv.conf", 0, "/etc/resolv.conf", NULL},
 	{"cache_path", "/tmp/x\ny", -1, NULL, "control character"},
 
+	/* the shared tier */
+	{"shared_cache", "redis://127.0.0.1", 0, "redis://127.0.0.1", NULL},
+	{"shared_cache", "redis://u:p@redis.example:6380/3", 0,
+	    "redis://u:p@redis.example:6380/3", NULL},
+	{"shared_cache", "redis://:p@[::1]:6379", 0, "redis://:p@[::1]:6379",
+	    NULL},
+	{"shared_cache", "unix:/run/redis/redis.sock?db=2", 0,
+	    "unix:/run/redis/redis.sock?db=2", NULL},
+	{"shared_cache", "", 0, "", NULL},
+	{"shared_cache", "http://x", -1, NULL, "shared_cache: 'http://x' is "
+	    "neither redis://"},
+	{"shared_cache", "redis://h:0", -1, NULL, "shared_cache: the port"},
+	{"shared_cache", "redis://h:65536", -1, NULL, "shared_cache: the port"},
+	{"shared_cache", "redis://h/x", -1, NULL, "shared_cache: the database"},
+	{"shared_cache", "redis://h/1001", -1, NULL, "shared_cache: the "
+	    "database"},
+	{"shared_cache", "redis://", -1, NULL, "shared_cache: no valid HOST"},
+	{"shared_cache", "redis://h x", -1, NULL, "shared_cache: no valid HOST"},
+	{"shared_cache", "redis://[::1", -1, NULL, "shared_cache: no valid HOST"},
+	{"shared_cache", "redis://user@h", -1, NULL, "USER:PASSWORD"},
+	{"shared_cache", "ftp://u:secret@h", -1, NULL, "shared_cache: '...'"},
+	{"shared_cache", "unix:/s?db=x", -1, NULL, "only '?db=N'"},
+	{"shared_cache", "unix:/s?x=1", -1, NULL, "only '?db=N'"},
+	{"shared_cache_timeout", "50", 0, "50", NULL},
+	{"shared_cache_timeout", "0", -1, NULL, "shared_cache_timeout: '0' is "
+	    "not a whole number from 1 to 10000"},
+	{"shared_cache_timeout", "10001", -1, NULL, "shared_cache_timeout"},
+	{"shared_cache_prefix", "mta:stsdane:", 0, "mta:stsdane:", NULL},
+	{"shared_cache_prefix", "a b", -1, NULL, "shared_cache_prefix: 'a b'"},
+	{"shared_cache_key", "s3cret", 0, "(set)", NULL},
+	{"shared_cache_key", "a\nb", -1, NULL, "shared_cache_key: contains a "
+	    "control character"},
+
 	/* keys */
 	{"dns_timeot", "5", -1, NULL, "unknown key 'dns_timeot'"},
 	{"DNS_TIMEOUT", "5", -1, NULL, "unknown key 'DNS_TIMEOUT'"},

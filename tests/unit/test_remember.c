@@ -259,3 +259,180 @@ Test(remember, null_is_nothing)
 	cr_expect_eq(remember_have_store(NULL), 0);
 	stsdane_decision_free(d);
 }
+
+/* ---- the fleet's tier ------------------------------------------------------ */
+
+/* A shared tier that cannot be reached. */
+static int
+down_get(void *impl, const char *key, unsigned char **val, size_t *len)
+{
+	(*(int *)impl)++;
+	return STSDANE_ERR_CACHE;
+}
+
+static int
+down_put(void *impl, const char *key, const unsigned char *val, size_t len)
+{
+	(*(int *)impl)++;
+	return STSDANE_ERR_CACHE;
+}
+
+static int
+down_del(void *impl, const char *key)
+{
+	return STSDANE_ERR_CACHE;
+}
+
+static int
+down_foreach(void *impl, int (*fn)(void *arg, const char *key,
+    const unsigned char *val, size_t len), void *arg)
+{
+	return STSDANE_ERR_CACHE;
+}
+
+static const struct cache_ops down_ops = {
+	down_get, down_put, down_del, down_foreach
+};
+
+/* store, then shared; a shared hit is "shared" and fills the store */
+Test(remember, shared_after_store)
+{
+	struct fake_cache store, shared;
+	struct remember *r;
+	struct stsdane_decision *d = answer("a.test", NOW + 600), *got;
+	int gets;
+
+	fake_cache_init(&store);
+	fake_cache_init(&shared);
+	/* another host learned it */
+	r = remember_new_store(&fake_cache_ops, &shared, 0, NULL);
+	remember_answer_put(r, d, NOW, 1);
+	remember_free(r);
+
+	r = remember_new_store(&fake_cache_ops, &store, 4, NULL);
+	remember_add_shared(r, &fake_cache_ops, &shared, NULL);
+	got = remember_answer_get(r, "a.test", NOW + 1);
+	cr_assert_not_null(got);
+	cr_expect_eq(got->source, STSDANE_SOURCE_SHARED);
+	cr_expect_eq(got->mode, STSDANE_MODE_ENFORCE);
+	cr_expect(fake_cache_has(&store, "ans/a.test"), "not kept locally");
+	stsdane_decision_free(got);
+	remember_free(r);
+
+	/* the next process: the store answers, the fleet is not asked */
+	r = remember_new_store(&fake_cache_ops, &store, 4, NULL);
+	remember_add_shared(r, &fake_cache_ops, &shared, NULL);
+	gets = shared.nget;
+	got = remember_answer_get(r, "a.test", NOW + 2);
+	cr_assert_not_null(got);
+	cr_expect_eq(got->source, STSDANE_SOURCE_CACHE);
+	cr_expect_eq(shared.nget, gets, "a local hit asked the fleet");
+	stsdane_decision_free(got);
+	remember_free(r);
+	stsdane_decision_free(d);
+	fake_cache_release(&store);
+	fake_cache_release(&shared);
+}
+
+/* the network's answer goes to both; a kept cached policy stays local */
+Test(remember, shared_gets_what_the_network_taught)
+{
+	struct fake_cache store, shared;
+	struct remember *r;
+	struct stsdane_decision *d = answer("a.test", NOW + 600);
+	struct stsdane_decision *kept = answer("b.test", NOW + 600);
+
+	fake_cache_init(&store);
+	fake_cache_init(&shared);
+	r = remember_new_store(&fake_cache_ops, &store, 4, NULL);
+	remember_add_shared(r, &fake_cache_ops, &shared, NULL);
+	remember_answer_put(r, d, NOW, 1);
+	remember_policy_put(r, d, NOW);
+	remember_txt_put(r, "a.test", "id1", NOW, NOW + 300);
+	cr_expect(fake_cache_has(&shared, "ans/a.test"));
+	cr_expect(fake_cache_has(&shared, "sts/a.test"));
+	cr_expect(fake_cache_has(&shared, "txt/a.test"));
+	cr_expect(fake_cache_has(&store, "sts/a.test"));
+
+	kept->source = STSDANE_SOURCE_CACHE;	/* sts_keep_cached() */
+	remember_answer_put(r, kept, NOW, 1);
+	cr_expect(fake_cache_has(&store, "ans/b.test"));
+	cr_expect(!fake_cache_has(&shared, "ans/b.test"),
+	    "a host that failed to fetch spoke for the fleet");
+	remember_free(r);
+	stsdane_decision_free(d);
+	stsdane_decision_free(kept);
+	fake_cache_release(&store);
+	fake_cache_release(&shared);
+}
+
+/* a record of another domain under our key is not believed */
+Test(remember, shared_record_of_another_domain)
+{
+	struct fake_cache store, shared;
+	struct remember *r;
+	struct stsdane_decision *d = answer("evil.test", NOW + 600);
+	unsigned char *val;
+	size_t len;
+
+	fake_cache_init(&store);
+	fake_cache_init(&shared);
+	cr_assert_eq(cache_record_encode(d, NOW, &val, &len), STSDANE_OK);
+	cr_assert_eq(fake_cache_ops.put(&shared, "ans/a.test", val, len),
+	    STSDANE_OK);
+	free(val);
+	r = remember_new_store(&fake_cache_ops, &store, 4, NULL);
+	remember_add_shared(r, &fake_cache_ops, &shared, NULL);
+	cr_expect_null(remember_answer_get(r, "a.test", NOW + 1));
+	cr_expect(!fake_cache_has(&shared, "ans/a.test"), "not deleted");
+	cr_expect(!fake_cache_has(&store, "ans/a.test"));
+	remember_free(r);
+	stsdane_decision_free(d);
+	fake_cache_release(&store);
+	fake_cache_release(&shared);
+}
+
+/* typed records come from the fleet too, and an unreachable fleet is
+   a miss */
+Test(remember, shared_typed_records_and_down)
+{
+	struct fake_cache store, shared;
+	struct remember *r;
+	struct stsdane_decision *d = answer("a.test", NOW + 600), *got;
+	struct rem_txt t;
+	int calls = 0;
+
+	fake_cache_init(&store);
+	fake_cache_init(&shared);
+	r = remember_new_store(&fake_cache_ops, &shared, 0, NULL);
+	remember_policy_put(r, d, NOW);
+	remember_txt_put(r, "a.test", "id1", NOW, NOW + 300);
+	remember_free(r);
+
+	r = remember_new_store(&fake_cache_ops, &store, 0, NULL);
+	remember_add_shared(r, &fake_cache_ops, &shared, NULL);
+	got = remember_policy_get(r, "a.test", NOW + 1);
+	cr_assert_not_null(got);
+	cr_expect_eq(got->mode, STSDANE_MODE_ENFORCE);
+	stsdane_decision_free(got);
+	cr_expect(remember_txt_get(r, "a.test", NOW + 1, &t));
+	cr_expect_str_eq(t.id, "id1");
+	cr_expect(fake_cache_has(&store, "sts/a.test"));
+	cr_expect(fake_cache_has(&store, "txt/a.test"));
+	remember_free(r);
+
+	fake_cache_release(&store);
+	fake_cache_init(&store);
+	r = remember_new_store(&fake_cache_ops, &store, 0, NULL);
+	remember_add_shared(r, &down_ops, &calls, NULL);
+	cr_expect_null(remember_answer_get(r, "b.test", NOW));
+	cr_expect_null(remember_policy_get(r, "b.test", NOW));
+	remember_answer_put(r, d, NOW, 1);
+	cr_expect(fake_cache_has(&store, "ans/a.test"),
+	    "a down fleet stopped the local write");
+	cr_expect_eq(calls, 3);
+	remember_free(r);
+	stsdane_decision_free(d);
+	fake_cache_release(&store);
+	fake_cache_release(&shared);
+}
