@@ -88,6 +88,7 @@ struct redis_tier {
 	unsigned char *secret;		/* NULL: no HMAC */
 	size_t slen;
 	struct timeval tv;
+	unsigned timeout_ms;
 	cache_log_fn *log;
 	void *logarg;
 
@@ -251,6 +252,15 @@ reply_failed(struct redis_tier *t, redisReply *rep, const char *cmd)
 {
 	char what[SD_ERRLEN];
 
+	if (rep == NULL && t->c != NULL && t->c->err == REDIS_ERR_IO &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		/* SO_RCVTIMEO ran out */
+		(void)sd_snprintf(what, sizeof(what), "not used for now, "
+		    "deciding without it: %s: no answer within %u ms", cmd,
+		    t->timeout_ms);
+		tier_fail(t, what);
+		return 1;
+	}
 	if (rep == NULL) {
 		(void)sd_snprintf(what, sizeof(what), "not used for now, "
 		    "deciding without it: %s: %s", cmd,
@@ -515,6 +525,7 @@ cache_redis_new(const struct settings *s, cache_log_fn *log, void *logarg,
 		}
 		memcpy(t->secret, s->shared_cache_key, t->slen);
 	}
+	t->timeout_ms = s->shared_cache_timeout_ms;
 	t->tv.tv_sec = (time_t)(s->shared_cache_timeout_ms / 1000);
 	t->tv.tv_usec = (suseconds_t)(s->shared_cache_timeout_ms % 1000) * 1000;
 	t->log = log;

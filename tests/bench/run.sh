@@ -31,6 +31,8 @@
 #	     cached questions over its socketmap (TCP), against
 #	     stsdane-policyd; the daemon's resident memory with 10,000 idle
 #	     connections open
+#	  7  the shared tier on Redis: a decision from it in a fresh
+#	     context, and 32 processes on two cache directories sharing it
 #	  4  cold decisions in a world with a 50 ms round-trip time
 #	     (STSDANE_WORLD_DELAY_MS, tests/bench/delay_proxy.py), against
 #	     the longest chain of round trips the decision depends on; 100
@@ -427,6 +429,74 @@ p32=$(echo "$par" | grep 'nproc=32 ')
 row "5. same, a fresh context per decision" \
     "$(fmt "$(kv "$p32" ratio)" '%.2f')x ($(rate "$(kv "$p32" rate)") vs $(rate "$(kv "$p1" rate)")), $(kv "$p32" err) errors" \
     "(information)" "-"
+
+# ---------------------------------------------------------------- 7
+
+# The shared tier (src/cache/cache_redis.c): a redis-server of its own in
+# the namespace; what the world taught one cache is read from it by
+# contexts without a local cache, then by 32 processes on two cache
+# directories that forget each answer locally before asking again.
+echo "bench: 7. the shared tier on Redis"
+if command -v redis-server >/dev/null 2>&1; then
+	RT=$BUILD/tests/redis-tier
+	bg_world "$B/redis.log" redis-server --bind 127.0.3.1 --port 6379 \
+	    --save '' --appendonly no --dir "$B"
+	listening_in_world 127.0.3.1:6379 || die "redis-server did not start"
+	for c in r1 r2; do
+		rm -rf "$B/cache-$c"
+		sed "s|^cache_path = .*|cache_path = $B/cache-$c|" "$CONF" \
+		    > "$B/$c.conf"
+		printf 'shared_cache = redis://127.0.3.1:6379\nshared_cache_key = bench\n' \
+		    >> "$B/$c.conf"
+	done
+	# par32 OUT MODE ARG...: 32 redis-tier processes, half on each cache
+	par32() {
+		out=$1
+		mode=$2
+		shift 2
+		: > "$out"
+		i=0
+		rpids=""
+		while [ $i -lt 32 ]; do
+			in_world "$RT" "$mode" "$B/r$((i % 2 + 1)).conf" "$@" \
+			    >> "$out" 2>/dev/null &
+			rpids="$rpids $!"
+			i=$((i + 1))
+		done
+		for p in $rpids; do
+			wait "$p"
+		done
+	}
+	rwant="enforce.test=enforce testing.test=testing dane-ee.test=enforce notxt.test=none"
+	in_world "$RT" run "$B/r1.conf" 0.5 $rwant >> "$DETAILS" 2>&1
+	fr=$(in_world "$RT" fresh "$B/r1.conf" 2000 enforce.test)
+	echo "redis fresh $fr" >> "$DETAILS"
+	row "7. decision from the shared tier (fresh context, local miss, loopback): median" \
+	    "$(fmt "$(echo "$fr" | awk '{print $4}')" '%.0f') us (p99 $(fmt "$(echo "$fr" | awk '{print $6}')" '%.0f') us), $(echo "$fr" | awk '{print $8}') not shared" \
+	    "(information)" "-"
+	par32 "$B/redis-par.out" run 5 $rwant
+	cat "$B/redis-par.out" >> "$DETAILS"
+	tot=$(awk '{ n += $2; e += $4 + $6 } END { printf "%d %d", n, e }' "$B/redis-par.out")
+	nd=${tot% *}
+	ne=${tot#* }
+	v=PASS
+	[ "$ne" -eq 0 ] && [ "$(wc -l < "$B/redis-par.out")" -eq 32 ] || v=MISS
+	row "7. 32 processes, two cache directories, one Redis: every decision past the local tiers" \
+	    "$(rate "$(awk -v n="$nd" 'BEGIN { print n / 5 }')"), $ne errors" "0 errors" "$v"
+	note "note: step 7: each of those decisions also forgets and rewrites the answer in its local Berkeley DB (an fsync under the write lock), which bounds the rate"
+	# the tier alone: 32 processes of fresh contexts without a local cache
+	t0=$(date +%s%N)
+	par32 "$B/redis-fresh.out" fresh 300 enforce.test
+	t1=$(date +%s%N)
+	cat "$B/redis-fresh.out" >> "$DETAILS"
+	ne=$(awk '{ e += $8 } END { print e + 0 }' "$B/redis-fresh.out")
+	[ "$(wc -l < "$B/redis-fresh.out")" -eq 32 ] || ne="$ne (and missing processes)"
+	row "7. same, fresh contexts without a local cache: the tier alone" \
+	    "$(rate "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 9600 / ((b - a) / 1e9) }')"), $ne not shared" \
+	    "(information)" "-"
+else
+	note "note: step 7 skipped: no redis-server (make deps)"
+fi
 
 # ---------------------------------------------------------------- 6
 

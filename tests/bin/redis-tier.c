@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	redis-tier order URL
  *	redis-tier run CONFIG SECONDS DOMAIN=MODE...
+ *	redis-tier fresh CONFIG N DOMAIN
+ *	redis-tier cost URL KEY N
  * DESCRIPTION
  *	order: through cache_redis.c itself, stores a record fetched at T2,
  *	then one of the same key fetched earlier (T1), and reads back: the
@@ -19,6 +21,17 @@
  *	where "log" counts the lines about the shared cache the library
  *	logged; the lines themselves go to stderr.  Exits 0 when no
  *	decision was wrong.
+ *
+ *	fresh: N times, a new context with CONFIG and no local cache
+ *	(cache_path empty) decides DOMAIN, as a fresh process whose local
+ *	tiers miss: configuration, connection, one GET, the decode.
+ *	Prints "n N p50_us X p99_us Y notshared N".
+ *
+ *	cost: what the tier adds to a fresh process's decision that misses
+ *	locally, N times, each with a new tier (not yet connected) with
+ *	shared_cache_key KEY and shared_cache_timeout 50: the GET of the
+ *	answer, then the PUT of what the network taught.  Prints
+ *	"n N p50_ms X max_ms Y".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,9 +185,88 @@ run(const char *conf, double seconds, int n, char **want)
 	return wrong == 0 && tf == 0 ? 0 : 1;
 }
 
+static int
+fresh(const char *conf, int n, const char *domain)
+{
+	static double ms[MAX_SAMPLES];
+	unsigned notshared = 0;
+	int i;
+
+	if (n <= 0 || n > MAX_SAMPLES)
+		return 2;
+	for (i = 0; i < n; i++) {
+		stsdane_ctx *ctx = stsdane_new();
+		struct stsdane_decision *d = NULL;
+		double t0 = now_ms();
+
+		if (ctx == NULL || stsdane_load_config(ctx, conf) != 0 ||
+		    stsdane_set(ctx, "cache_path", "") != 0)
+			return 2;
+		(void)stsdane_query(ctx, domain, 0, &d);
+		if (d == NULL || d->source != STSDANE_SOURCE_SHARED)
+			notshared++;
+		stsdane_decision_free(d);
+		stsdane_free(ctx);
+		ms[i] = now_ms() - t0;
+	}
+	qsort(ms, (size_t)n, sizeof(ms[0]), cmp_double);
+	printf("n %d p50_us %.0f p99_us %.0f notshared %u\n", n,
+	    ms[n / 2] * 1e3, ms[(n * 99) / 100] * 1e3, notshared);
+	return notshared == 0 ? 0 : 1;
+}
+
+static int
+cost(const char *url, const char *key, int n)
+{
+	static double ms[MAX_SAMPLES];
+	struct stsdane_decision *d = decision_new("cost.test");
+	struct settings s;
+	unsigned char *rec = NULL, *val;
+	size_t len = 0, vlen;
+	char err[512];
+	int i;
+
+	if (d == NULL || n <= 0 || n > MAX_SAMPLES)
+		return 2;
+	d->expires = (int64_t)time(NULL) + 600;
+	if (cache_record_encode(d, (int64_t)time(NULL), &rec, &len) != 0)
+		return 2;
+	settings_init(&s);
+	if (settings_set(&s, "shared_cache", url, err, sizeof(err)) < 0 ||
+	    settings_set(&s, "shared_cache_key", key, err, sizeof(err)) < 0 ||
+	    settings_set(&s, "shared_cache_timeout", "50", err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		void *impl = cache_redis_new(&s, NULL, NULL, err, sizeof(err));
+		double t0 = now_ms();
+
+		if (impl == NULL)
+			return 2;
+		if (cache_redis_ops.get(impl, "ans/cost.test", &val, &vlen) ==
+		    STSDANE_OK)
+			free(val);
+		(void)cache_redis_ops.put(impl, "ans/cost.test", rec, len);
+		ms[i] = now_ms() - t0;
+		cache_redis_close(impl);
+	}
+	qsort(ms, (size_t)n, sizeof(ms[0]), cmp_double);
+	printf("n %d p50_ms %.2f max_ms %.2f\n", n, ms[n / 2], ms[n - 1]);
+	free(rec);
+	stsdane_decision_free(d);
+	settings_release(&s);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "cost") == 0)
+		return cost(argv[2], argv[3], (int)strtol(argv[4], NULL, 10));
+	if (argc == 5 && strcmp(argv[1], "fresh") == 0)
+		return fresh(argv[2], (int)strtol(argv[3], NULL, 10), argv[4]);
 	if (argc == 3 && strcmp(argv[1], "order") == 0)
 		return order(argv[2]);
 	if (argc >= 5 && strcmp(argv[1], "run") == 0)

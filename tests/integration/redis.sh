@@ -19,10 +19,13 @@
 #	- the faults: Redis down, slow (DEBUG SLEEP, longer than the
 #	  time-out), full (maxmemory 1, noeviction), garbage and wrong types
 #	  under our keys, records under another HMAC key, and a restart in
-#	  the middle of a run.  For each, one process decides for 3 s
-#	  (redis-tier run): no decision wrong, the median extra delay over
-#	  deciding without the tier within shared_cache_timeout, and at
-#	  most one line logged.
+#	  the middle of a run.  For each: five fresh processes decide right;
+#	  what the tier adds to such a decision (redis-tier cost: a new,
+#	  unconnected tier's GET and PUT, median of 5) is within
+#	  shared_cache_timeout (plus 20 ms for being scheduled again on a
+#	  loaded machine once the time-out fires); and one process
+#	  deciding for 3 s (redis-tier run) makes no wrong decision and logs
+#	  at most one line.
 #
 #	One line per test, then "N passed, N failed[, N skipped]".
 # DIAGNOSTICS
@@ -282,25 +285,35 @@ fault() {
 	# shellcheck disable=SC2086
 	f=$(fresh $SHARED)
 	fextra=$(awk -v a="$f" -v b="$fresh0" 'BEGIN { printf "%.1f", a - b }')
-	fwithin=$(awk -v e="$fextra" -v t=$TIMEOUT_MS 'BEGIN { print (e <= t) }')
-	if [ "$f" != wrong ] && [ "$fwithin" = 1 ]; then
-		ok "redis: $what: fresh processes decide right, median extra $fextra ms (timeout $TIMEOUT_MS ms)"
+	if [ "$f" != wrong ]; then
+		ok "redis: $what: fresh processes decide right (median $f ms, $fextra ms over the network alone)"
 	else
-		notok "redis: $what: fresh processes" "median $f ms, network alone $fresh0 ms"
+		notok "redis: $what: fresh processes" "a wrong decision"
+	fi
+	# what the tier itself adds to such a decision: its GET and PUT
+	c=$(in_ns "$TIER" cost redis://127.0.3.1:6379 fleet-secret-1 5)
+	c50=$(echo "$c" | awk '{print $4}')
+	# the time-out, and 20 ms for being scheduled again on a loaded
+	# machine once it fires
+	if awk -v c="${c50:-999}" -v t=$TIMEOUT_MS 'BEGIN { exit !(c <= t + 20) }'
+	then
+		ok "redis: $what: the tier adds $c50 ms to a fresh decision (median of 5; time-out $TIMEOUT_MS ms; $c)"
+	else
+		notok "redis: $what: the tier's cost" "$c"
 	fi
 	# shellcheck disable=SC2086
 	conf f $SHARED
+	[ -n "${DURING:-}" ] && $DURING
 	r=$(in_ns "$TIER" run "$D/f.conf" 3 $WANT 2>"$D/f.err")
 	rc=$?
 	p50=$(echo "$r" | awk '{print $(NF-2)}')
 	nlog=$(echo "$r" | awk '{print $(NF-4)}')
 	extra=$(awk -v a="$p50" -v b="$base50" 'BEGIN { printf "%.1f", a - b }')
-	within=$(awk -v e="$extra" -v t=$TIMEOUT_MS 'BEGIN { print (e <= t) }')
 	line=$(grep -m1 'log' "$D/f.err")
-	if [ $rc -eq 0 ] && [ "$within" = 1 ] && [ "${nlog:-9}" -le 1 ]; then
-		ok "redis: $what: no decision wrong, median extra ${extra} ms, $nlog line(s) logged ($r)"
+	if [ $rc -eq 0 ] && [ "${nlog:-9}" -le 1 ]; then
+		ok "redis: $what: one process for 3 s: no decision wrong, $nlog line(s) logged, median $extra ms over the network alone ($r)"
 	else
-		notok "redis: $what" "rc $rc, extra $extra ms, log $nlog: $r $line"
+		notok "redis: $what" "rc $rc, log $nlog: $r $line"
 	fi
 	[ -n "$line" ] && echo "#   $line"
 }
@@ -330,6 +343,7 @@ for dom in enforce.test testing.test dane-ee.test notxt.test; do
 	rcli HSET "stsdane:txt/$dom" a b >/dev/null
 done
 rcli SET stsdane:neg/notxt.test "$(printf 'SDRS\001\001')" >/dev/null
+rcli LPUSH stsdane:ans/cost.test a >/dev/null
 fault "garbage and wrong types"
 rcli FLUSHALL >/dev/null
 
@@ -338,15 +352,21 @@ conf other shared_cache=redis://127.0.3.1:6379 shared_cache_key=another-key
 for dom in enforce.test testing.test dane-ee.test notxt.test; do
 	q other $dom >/dev/null
 done
+in_ns "$TIER" cost redis://127.0.3.1:6379 another-key 1 >/dev/null
 fault "bad HMAC"
 
-# killed with SIGKILL one second in, a new one up half a second later
-( sleep 1; kill -9 "$REDIS_PID"; sleep 0.5
-  ip netns exec "$NS" redis-server --bind 127.0.3.1 --port 6379 --save '' \
-      --appendonly no --dir "$D" --logfile "$D/redis2.log" \
-      >/dev/null 2>&1 & echo $! > "$D/redis2.pid" ) &
-restarter=$!
+# killed with SIGKILL one second into the run, a new one half a second
+# later
+restart_later() {
+	( sleep 1; kill -9 "$REDIS_PID"; sleep 0.5
+	  ip netns exec "$NS" redis-server --bind 127.0.3.1 --port 6379 \
+	      --save '' --appendonly no --dir "$D" --logfile "$D/redis2.log" \
+	      >/dev/null 2>&1 & echo $! > "$D/redis2.pid" ) &
+	restarter=$!
+}
+DURING=restart_later
 fault "restarted mid-run"
+DURING=""
 wait $restarter
 [ -f "$D/redis2.pid" ] && PIDS="$PIDS $(cat "$D/redis2.pid")"
 if [ "$(rcli --scan --pattern 'stsdane:ans/*' | wc -l)" -gt 0 ]; then
