@@ -57,6 +57,14 @@ earliest(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* A remembered record's source: "shared" when the fleet's tier gave it. */
+static enum stsdane_source
+from_where(const struct stsdane_decision *rec)
+{
+	return rec->source == STSDANE_SOURCE_SHARED ? STSDANE_SOURCE_SHARED :
+	    STSDANE_SOURCE_CACHE;
+}
+
 /*
  * Composed from the remembered records alone, or NULL when the network
  * is needed.
@@ -79,7 +87,7 @@ from_memory(struct decide_env *env, const char *domain, int64_t now,
 	if (!remember_dane_get(mem, domain, now, &dane, dane_until))
 		return NULL;
 	if (dane != NULL) {
-		dane->source = STSDANE_SOURCE_CACHE;
+		dane->source = from_where(dane);
 		return dane;
 	}
 	have_neg = remember_neg_get(mem, domain, now, &neg);
@@ -102,7 +110,7 @@ from_memory(struct decide_env *env, const char *domain, int64_t now,
 	    strcmp(txt.id, (*policy)->policy_id) == 0) {
 		d = decision_copy(*policy);
 		if (d != NULL)
-			d->source = STSDANE_SOURCE_CACHE;
+			d->source = from_where(*policy);
 		until = earliest(txt.expires, (*policy)->expires);
 	}
 	/* valid until the first of the records it was made from expires */
