@@ -45,7 +45,9 @@
  *
  *	Every round trip is bounded by shared_cache_timeout (connect and
  *	command time-outs, TCP or unix socket).  The connection is made on
- *	first use, made again after fork() and after any error.  After a
+ *	first use (hiredis itself is loaded then, with dlopen(), so that a
+ *	process that never gets past the local tiers does not map it),
+ *	made again after fork() and after any error.  After a
  *	failure the tier is left alone for RETRY_MS, so that one decision
  *	pays the time-out at most once.
  * DIAGNOSTICS
@@ -57,6 +59,7 @@
  * SEE ALSO
  *	remember.c, cache_record.c, docs/cache.md ("A fleet")
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +83,23 @@
 #define LOG_EVERY_MS 60000	/* at most one failure line a minute */
 #define DEFAULT_PREFIX "stsdane:"
 #define KEY_MAX 320
+#define HIREDIS_LIB "libhiredis.so.0.14"
+
+/*
+ * hiredis, loaded on first connection: an MTA process that never gets
+ * past its local tiers (nearly all of them) does not map it.
+ */
+struct hiredis {
+	void *h;
+	redisContext *(*connect)(const char *ip, int port,
+	    const struct timeval tv);
+	redisContext *(*connect_unix)(const char *path,
+	    const struct timeval tv);
+	int (*set_timeout)(redisContext *c, const struct timeval tv);
+	void *(*command)(redisContext *c, const char *format, ...);
+	void (*free_reply)(void *reply);
+	void (*free_ctx)(redisContext *c);
+};
 
 struct redis_tier {
 	struct shared_url url;
@@ -92,6 +112,7 @@ struct redis_tier {
 	cache_log_fn *log;
 	void *logarg;
 
+	struct hiredis hi;
 	redisContext *c;
 	pid_t pid;			/* the process c belongs to */
 	int64_t down_until;		/* monotonic ms */
@@ -240,7 +261,7 @@ tier_fail(struct redis_tier *t, const char *what)
 {
 	t->down_until = sd_mono_ms() + RETRY_MS;
 	if (t->c != NULL) {
-		redisFree(t->c);
+		t->hi.free_ctx(t->c);
 		t->c = NULL;
 	}
 	tier_report(t, what);
@@ -273,9 +294,44 @@ reply_failed(struct redis_tier *t, redisReply *rep, const char *cmd)
 		(void)sd_snprintf(what, sizeof(what), "not used for now, "
 		    "deciding without it: %s: %.*s", cmd,
 		    (int)(rep->len < 200 ? rep->len : 200), rep->str);
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 		tier_fail(t, what);
 		return 1;
+	}
+	return 0;
+}
+
+static int
+load_hiredis(struct redis_tier *t)
+{
+	struct hiredis *hi = &t->hi;
+	char what[SD_ERRLEN];
+	const char *e;
+
+	hi->h = dlopen(HIREDIS_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (hi->h == NULL) {
+		e = dlerror();
+		(void)sd_snprintf(what, sizeof(what), "not used: cannot load "
+		    "'%s': %s", HIREDIS_LIB, e != NULL ? e : "?");
+		tier_fail(t, what);
+		return -1;
+	}
+	*(void **)&hi->connect = dlsym(hi->h, "redisConnectWithTimeout");
+	*(void **)&hi->connect_unix = dlsym(hi->h,
+	    "redisConnectUnixWithTimeout");
+	*(void **)&hi->set_timeout = dlsym(hi->h, "redisSetTimeout");
+	*(void **)&hi->command = dlsym(hi->h, "redisCommand");
+	*(void **)&hi->free_reply = dlsym(hi->h, "freeReplyObject");
+	*(void **)&hi->free_ctx = dlsym(hi->h, "redisFree");
+	if (hi->connect == NULL || hi->connect_unix == NULL ||
+	    hi->set_timeout == NULL || hi->command == NULL ||
+	    hi->free_reply == NULL || hi->free_ctx == NULL) {
+		(void)dlclose(hi->h);
+		memset(hi, 0, sizeof(*hi));
+		(void)sd_snprintf(what, sizeof(what), "not used: '%s' lacks "
+		    "a function stsdane needs", HIREDIS_LIB);
+		tier_fail(t, what);
+		return -1;
 	}
 	return 0;
 }
@@ -289,17 +345,19 @@ tier_conn(struct redis_tier *t)
 
 	if (t->c != NULL && t->pid != getpid()) {
 		/* inherited over fork(): the parent's, not ours */
-		redisFree(t->c);
+		t->hi.free_ctx(t->c);
 		t->c = NULL;
 	}
 	if (t->c != NULL)
 		return t->c;
 	if (sd_mono_ms() < t->down_until)
 		return NULL;
+	if (t->hi.h == NULL && load_hiredis(t) < 0)
+		return NULL;
 	if (t->url.is_unix)
-		t->c = redisConnectUnixWithTimeout(t->url.path, t->tv);
+		t->c = t->hi.connect_unix(t->url.path, t->tv);
 	else
-		t->c = redisConnectWithTimeout(t->url.host, (int)t->url.port,
+		t->c = t->hi.connect(t->url.host, (int)t->url.port,
 		    t->tv);
 	if (t->c == NULL || t->c->err) {
 		(void)sd_snprintf(what, sizeof(what), "not used for now, "
@@ -309,26 +367,26 @@ tier_conn(struct redis_tier *t)
 		return NULL;
 	}
 	t->pid = getpid();
-	if (redisSetTimeout(t->c, t->tv) != REDIS_OK) {
+	if (t->hi.set_timeout(t->c, t->tv) != REDIS_OK) {
 		tier_fail(t, "cannot set the time-out");
 		return NULL;
 	}
 	if (t->url.password[0] != '\0') {
 		if (t->url.user[0] != '\0')
-			rep = redisCommand(t->c, "AUTH %s %s", t->url.user,
+			rep = t->hi.command(t->c, "AUTH %s %s", t->url.user,
 			    t->url.password);
 		else
-			rep = redisCommand(t->c, "AUTH %s", t->url.password);
+			rep = t->hi.command(t->c, "AUTH %s", t->url.password);
 		if (reply_failed(t, rep, "AUTH"))
 			return NULL;
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 	}
 	if (t->url.db != 0) {
 		(void)sd_snprintf(db, sizeof(db), "%u", t->url.db);
-		rep = redisCommand(t->c, "SELECT %s", db);
+		rep = t->hi.command(t->c, "SELECT %s", db);
 		if (reply_failed(t, rep, "SELECT"))
 			return NULL;
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 	}
 	return t->c;
 }
@@ -351,10 +409,10 @@ redis_del(void *impl, const char *key)
 
 	if (c == NULL || full_key(t, key, k, sizeof(k)) < 0)
 		return STSDANE_ERR_CACHE;
-	rep = redisCommand(c, "DEL %s", k);
+	rep = t->hi.command(c, "DEL %s", k);
 	if (reply_failed(t, rep, "DEL"))
 		return STSDANE_ERR_CACHE;
-	freeReplyObject(rep);
+	t->hi.free_reply(rep);
 	return STSDANE_OK;
 }
 
@@ -373,11 +431,11 @@ redis_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	*len = 0;
 	if (c == NULL || full_key(t, key, k, sizeof(k)) < 0)
 		return STSDANE_ERR_CACHE;
-	rep = redisCommand(c, "GET %s", k);
+	rep = t->hi.command(c, "GET %s", k);
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
 	    strncmp(rep->str, "WRONGTYPE", 9) == 0) {
 		/* not ours: not believed, and out of the way */
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 		(void)sd_snprintf(msg, sizeof(msg), "'%s' is not a string: "
 		    "not believed, deleted", k);
 		tier_report(t, msg);
@@ -387,13 +445,13 @@ redis_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	if (reply_failed(t, rep, "GET"))
 		return STSDANE_ERR_CACHE;
 	if (rep->type != REDIS_REPLY_STRING) {
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 		return STSDANE_ERR_NOTFOUND;
 	}
 	if (redis_record_open(k, (const unsigned char *)rep->str,
 	    (size_t)rep->len, t->secret, t->slen, &rec, &reclen,
 	    &fetched) != STSDANE_OK) {
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 		(void)sd_snprintf(msg, sizeof(msg), "'%s' %s: not believed, "
 		    "deleted", k, t->secret != NULL ? "has no valid HMAC or "
 		    "is damaged" : "is damaged");
@@ -403,12 +461,12 @@ redis_get(void *impl, const char *key, unsigned char **val, size_t *len)
 	}
 	*val = malloc(reclen > 0 ? reclen : 1);
 	if (*val == NULL) {
-		freeReplyObject(rep);
+		t->hi.free_reply(rep);
 		return STSDANE_ERR_CACHE;
 	}
 	memcpy(*val, rec, reclen);
 	*len = reclen;
-	freeReplyObject(rep);
+	t->hi.free_reply(rep);
 	return STSDANE_OK;
 }
 
@@ -462,12 +520,12 @@ redis_put(void *impl, const char *key, const unsigned char *val, size_t len)
 		free(v);
 		return STSDANE_ERR_CACHE;
 	}
-	rep = redisCommand(c, "EVAL %s 1 %s %b %s %s", PUT_SCRIPT, k,
+	rep = t->hi.command(c, "EVAL %s 1 %s %b %s %s", PUT_SCRIPT, k,
 	    v, vlen, fetched, ttl);
 	free(v);
 	if (reply_failed(t, rep, "SET"))
 		return STSDANE_ERR_CACHE;
-	freeReplyObject(rep);
+	t->hi.free_reply(rep);
 	return STSDANE_OK;
 }
 
@@ -541,7 +599,9 @@ cache_redis_close(void *impl)
 	if (t == NULL)
 		return;
 	if (t->c != NULL)
-		redisFree(t->c);	/* after fork(): our copy of the fd */
+		t->hi.free_ctx(t->c);	/* after fork(): our copy of the fd */
+	if (t->hi.h != NULL)
+		(void)dlclose(t->hi.h);	/* hiredis keeps no global state */
 	if (t->secret != NULL) {
 		gnutls_memset(t->secret, 0, t->slen);
 		free(t->secret);

@@ -22,8 +22,9 @@
 #	  the middle of a run.  For each: five fresh processes decide right;
 #	  what the tier adds to such a decision (redis-tier cost: a new,
 #	  unconnected tier's GET and PUT, median of 5) is within
-#	  shared_cache_timeout (plus 20 ms for being scheduled again on a
-#	  loaded machine once the time-out fires); and one process
+#	  shared_cache_timeout (plus 20 ms: the kernel rounds socket
+#	  time-outs up to its clock tick, and a loaded machine schedules us
+#	  later still); and one process
 #	  deciding for 3 s (redis-tier run) makes no wrong decision and logs
 #	  at most one line.
 #
@@ -293,8 +294,9 @@ fault() {
 	# what the tier itself adds to such a decision: its GET and PUT
 	c=$(in_ns "$TIER" cost redis://127.0.3.1:6379 fleet-secret-1 5)
 	c50=$(echo "$c" | awk '{print $4}')
-	# the time-out, and 20 ms for being scheduled again on a loaded
-	# machine once it fires
+	# the time-out, and 20 ms: the kernel rounds a socket time-out up to
+	# its clock tick (50 ms fires after about 56 ms at HZ=250), and a
+	# loaded machine schedules us a little later still
 	if awk -v c="${c50:-999}" -v t=$TIMEOUT_MS 'BEGIN { exit !(c <= t + 20) }'
 	then
 		ok "redis: $what: the tier adds $c50 ms to a fresh decision (median of 5; time-out $TIMEOUT_MS ms; $c)"
