@@ -73,7 +73,7 @@ endif
 BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
 	-DSTSDANE_SYSCONFDIR='"$(SYSCONFDIR)"'
 
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound hiredis 2>/dev/null)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/dev/null)
 # hiredis is dlopen()ed by src/cache/cache_redis.c: only its headers here.
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
