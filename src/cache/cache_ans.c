@@ -18,18 +18,24 @@
  *	fixed size ("stsdane.ans") holds the final decision of recently
  *	decided domains, one fixed-size slot per domain (chosen by a hash of
  *	the domain; a collision simply replaces the older answer).  A
- *	process that finds its answer there never opens the database: one
- *	pread(), a checksum, a decode.  That keeps a fresh MTA process that
+ *	process that finds its answer there never opens the database: a
+ *	copy out of a read-only shared mapping of the file (no system
+ *	call), a checksum, a decode.  That keeps a fresh MTA process that
  *	makes one cached decision as cheap as one that makes none.
  *
  *	Readers take no lock.  Each slot carries its length, its domain
  *	and a CRC-32 over both and the record; a slot being written while
  *	it is read, or left half-written by a process killed mid-write,
  *	fails the check and reads as a miss (the caller then asks the
- *	database, which has its own crash-safety).  Writers serialise on
+ *	database, which has its own crash-safety).  The reader copies the
+ *	slot out of the mapping first and checks, then decodes, that copy:
+ *	what it checked is what it uses.  Writers serialise on
  *	an exclusive lock of the file (bounded wait; on time-out the write
  *	is skipped).  The file is never truncated while in use: clearing
- *	writes zeros.
+ *	writes zeros.  The mapping is made only of a file whose size and
+ *	header are right; a file shrunk under a running process by
+ *	something other than stsdane would fault the reader (SIGBUS), which
+ *	is why stsdane itself never shrinks it.
  *
  *	The record inside a slot is cache_record_encode()'s, with its own
  *	format version and checksum, so a newer stsdane never misreads an
@@ -45,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +73,7 @@
 
 struct ans_file {
 	int fd;
+	const unsigned char *map;	/* ANS_SIZE bytes, read-only, shared */
 	char path[4096];
 	uid_t uid;			/* give created files to the dir owner */
 	gid_t gid;
@@ -178,6 +186,19 @@ header_ok(int fd)
 	    get32(hdr + 16) == sd_crc32(0, hdr, 16);
 }
 
+/* After header_ok(): the size is ANS_SIZE. */
+static int
+map_file(struct ans_file *a)
+{
+	void *m = mmap(NULL, (size_t)ANS_SIZE, PROT_READ, MAP_SHARED, a->fd,
+	    0);
+
+	if (m == MAP_FAILED)
+		return -1;
+	a->map = m;
+	return 0;
+}
+
 struct ans_file *
 ans_open(const char *dir, cache_log_fn *log, void *logarg)
 {
@@ -199,8 +220,11 @@ ans_open(const char *dir, cache_log_fn *log, void *logarg)
 		a->fd = open(a->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (a->fd < 0)
 		goto fail;
-	if (header_ok(a->fd))
+	if (header_ok(a->fd)) {
+		if (map_file(a) < 0)
+			goto fail_fd;
 		return a;
+	}
 	/* new, or damaged: set it up under the lock, unless another did */
 	if (lock_ex(a) < 0)
 		goto fail_fd;
@@ -218,6 +242,8 @@ ans_open(const char *dir, cache_log_fn *log, void *logarg)
 			(void)fchown(a->fd, a->uid, a->gid);
 	}
 	unlock(a);
+	if (map_file(a) < 0)
+		goto fail_fd;
 	return a;
 fail_fd:
 	close(a->fd);
@@ -231,8 +257,30 @@ ans_close(struct ans_file *a)
 {
 	if (a == NULL)
 		return;
+	if (a->map != NULL)
+		(void)munmap((void *)a->map, (size_t)ANS_SIZE);
 	close(a->fd);
 	free(a);
+}
+
+/*
+ * Copy the slot of domain out of the mapping into slot (ANS_SLOT bytes):
+ * its header first, then only the length it claims.  The length of the
+ * domain and record, or 0 when the slot is empty or claims too much.
+ * The bytes may change under the copy; the caller checks the copy.
+ */
+static uint32_t
+copy_slot(const struct ans_file *a, const char *domain, unsigned char *slot)
+{
+	const unsigned char *src = a->map + slot_of(domain);
+	uint32_t len;
+
+	memcpy(slot, src, 8);
+	len = get32(slot);
+	if (len == 0 || len > ANS_SLOT - 8)
+		return 0;
+	memcpy(slot + 8, src + 8, len);
+	return len;
 }
 
 struct stsdane_decision *
@@ -244,11 +292,10 @@ ans_get(struct ans_file *a, const char *domain, int64_t now)
 	uint32_t len;
 	int64_t learned;
 
-	if (a == NULL || pread(a->fd, slot, sizeof(slot), slot_of(domain)) !=
-	    (ssize_t)sizeof(slot))
+	if (a == NULL)
 		return NULL;
-	len = get32(slot);
-	if (len < 2 + dlen || len > ANS_SLOT - 8 ||
+	len = copy_slot(a, domain, slot);
+	if (len < 2 + dlen ||
 	    get32(slot + 4) != sd_crc32(0, slot + 8, len) ||
 	    (size_t)(slot[8] | slot[9] << 8) != dlen ||
 	    memcmp(slot + SLOT_HDR, domain, dlen) != 0)
@@ -312,16 +359,14 @@ void
 ans_del(struct ans_file *a, const char *domain)
 {
 	unsigned char slot[ANS_SLOT];
-	uint32_t len;
+	size_t dlen = strlen(domain);
 
-	if (a == NULL || pread(a->fd, slot, sizeof(slot), slot_of(domain)) !=
-	    (ssize_t)sizeof(slot))
+	if (a == NULL)
 		return;
-	len = get32(slot);
 	/* only this domain's answer: a collision's stays */
-	if (len == 0 || len > ANS_SLOT - 8 ||
-	    (size_t)(slot[8] | slot[9] << 8) != strlen(domain) ||
-	    memcmp(slot + SLOT_HDR, domain, strlen(domain)) != 0)
+	if (copy_slot(a, domain, slot) < 2 + dlen ||
+	    (size_t)(slot[8] | slot[9] << 8) != dlen ||
+	    memcmp(slot + SLOT_HDR, domain, dlen) != 0)
 		return;
 	write_slot(a, domain, NULL, 0);
 }
