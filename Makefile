@@ -120,7 +120,7 @@ PROGRAMS += $(POLICYD)
 UNIT_OBJ += $(BUILD)/obj/postfix/netstring.o $(BUILD)/obj/postfix/answer.o \
 	$(BUILD)/obj/postfix/pconf.o
 
-.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench install \
+.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench bench-scale install \
 	uninstall clean deps world-start world-stop testbins
 .DELETE_ON_ERROR:
 
@@ -189,6 +189,14 @@ $(BUILD)/tests/%: tests/bin/%.c $(LIB_OBJ)
 		$(DEP_LIBS)
 	$(Q)ln -sf ../stsdane-fetch.so $(@D)/stsdane-fetch.so
 
+# The growth-curve program links the cache layer itself (it fills the
+# cache directly, not through the network): make bench-scale.
+BENCH_SCALE = $(BUILD)/tests/bench-scale
+$(BENCH_SCALE): tests/bench/bench_scale.c $(LIB_OBJ) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) \
+		$(DEP_LIBS)
+
 deps:
 	@sh tools/deps.sh
 
@@ -226,6 +234,10 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	BUILD=$(BUILD) sh tests/bench/run.sh
+
+# The cache as it grows: 10^3 to 10^6 domains (docs/performance.md).
+bench-scale: $(BENCH_SCALE)
+	BUILD=$(BUILD) sh tests/bench/scale.sh
 
 world-start: all
 	BUILD=$(BUILD) sh tests/world/world.sh start

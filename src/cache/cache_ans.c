@@ -15,7 +15,7 @@
  *	void ans_close(struct ans_file *a)
  * DESCRIPTION
  *	Beside the Berkeley DB database, in the same directory, a file of
- *	fixed size ("stsdane.ans") holds the final decision of recently
+ *	fixed size ("stsdane.answers", 65536 slots) holds the final decision of recently
  *	decided domains, one fixed-size slot per domain (chosen by a hash of
  *	the domain; a collision simply replaces the older answer).  A
  *	process that finds its answer there never opens the database: a
@@ -59,9 +59,12 @@
 #include "cache.h"
 #include "util.h"
 
-#define ANS_FILE "stsdane.ans"
-#define ANS_MAGIC "SDANS001"		/* format 1 */
-#define ANS_SLOTS 2048
+/* Format 1 was "stsdane.ans", 2048 slots, read with pread().  A mapping
+   must never outlive its file's size, and a format 1 reader rebuilds a
+   file of another size to its own, so format 2 has a file of its own. */
+#define ANS_FILE "stsdane.answers"
+#define ANS_MAGIC "SDANS002"		/* format 2 */
+#define ANS_SLOTS 65536			/* 64 MiB, sparse until written */
 #define ANS_SLOT 1024
 #define ANS_HDR 64
 #define ANS_SIZE ((off_t)ANS_HDR + (off_t)ANS_SLOTS * ANS_SLOT)
@@ -151,7 +154,12 @@ write_all(int fd, const unsigned char *p, size_t n, off_t off)
 	return 0;
 }
 
-/* Zeros over the slots, then a fresh header.  Under the lock. */
+/*
+ * Zeros over the slots, then a fresh header.  Under the lock.  Holes are
+ * punched where the file system can (the size stays, so a reader's
+ * mapping stays valid, and the file takes no space); zeros are written
+ * where it cannot.
+ */
 static int
 rebuild(struct ans_file *a)
 {
@@ -161,9 +169,11 @@ rebuild(struct ans_file *a)
 
 	if (ftruncate(a->fd, ANS_SIZE) < 0)
 		return -1;
-	for (off = ANS_HDR; off < ANS_SIZE; off += ANS_SLOT)
-		if (write_all(a->fd, zero, sizeof(zero), off) < 0)
-			return -1;
+	if (fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    ANS_HDR, ANS_SIZE - ANS_HDR) < 0)
+		for (off = ANS_HDR; off < ANS_SIZE; off += ANS_SLOT)
+			if (write_all(a->fd, zero, sizeof(zero), off) < 0)
+				return -1;
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, ANS_MAGIC, 8);
 	put32(hdr + 8, ANS_SLOTS);

@@ -7,6 +7,7 @@
  *	void *cache_bdb_open(const char *dir, unsigned max_entries,
  *	    cache_log_fn *log, void *logarg, char *err, size_t errlen)
  *	void cache_bdb_close(void *impl)
+ *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
  *	extern const struct cache_ops cache_bdb_ops
  * DESCRIPTION
  *	Byte strings by key, shared by every process of the MTA at once,
@@ -49,8 +50,11 @@
  *	Each stored value is prefixed with a small envelope ("SDV", a
  *	version byte, the store time) that eviction uses: when a new key
  *	would exceed max_entries, a few entries from a random position
- *	are sampled and the one stored longest ago is deleted.  A value
- *	whose envelope is wrong reads as absent and is deleted.
+ *	are sampled and ranked by the owner's rank function
+ *	(cache_bdb_set_rank(): expired first, ordinary next, those to keep
+ *	longest last), and of the lowest rank the one stored longest ago
+ *	is deleted.  A value whose envelope is wrong reads as absent and
+ *	is deleted.
  *
  *	Files are created mode 0640 (the directory 0750) whatever the
  *	umask; when root creates them in a directory owned by another
@@ -201,34 +205,77 @@ bdb_get(void *impl, const char *key, unsigned char **val, size_t *len)
 }
 
 /*
- * Evict one entry: sample a few from a random position and delete the
- * one stored longest ago (a damaged one at once).
+ * Evict one entry.  Sample EVICT_SAMPLE entries from a random position;
+ * the victim is the one of lowest rank (the owner's rank function:
+ * expired or unreadable first, then ordinary, then the ones to keep
+ * longest), the one stored longest ago among equals.  When the sample
+ * holds only entries to keep, look further (at most EVICT_SCAN more
+ * entries) for anything else, so that those go only after everything
+ * else, as far as one put may look.
  */
+struct victim {
+	unsigned char key[MAX_KEY];
+	u_int32_t klen;			/* 0: none yet */
+	int rank;
+	int64_t stored;
+};
+
+static int
+rank_of(const struct bdb_cache *c, const DBT *k, const DBT *d, int64_t now)
+{
+	char key[MAX_KEY];
+
+	if (!valid_value(d->data, d->size))
+		return CACHE_RANK_DROP;
+	if (c->rank == NULL || k->size >= sizeof(key))
+		return CACHE_RANK_ORDINARY;
+	memcpy(key, k->data, k->size);
+	key[k->size] = '\0';
+	return c->rank(key, (const unsigned char *)d->data + VAL_HDR,
+	    d->size - VAL_HDR, now);
+}
+
+static void
+consider(const struct bdb_cache *c, struct victim *v, const DBT *k,
+    const DBT *d, int64_t now)
+{
+	int rank = rank_of(c, k, d, now);
+	int64_t stored = valid_value(d->data, d->size) ?
+	    (int64_t)be_get((const unsigned char *)d->data + 4, 8) : 0;
+
+	if (v->klen != 0 && (rank > v->rank ||
+	    (rank == v->rank && stored >= v->stored)))
+		return;
+	memcpy(v->key, k->data, k->size);
+	v->klen = k->size;
+	v->rank = rank;
+	v->stored = stored;
+}
+
 static int
 evict_one(struct bdb_cache *c, db_recno_t n)
 {
-	unsigned char kbuf[MAX_KEY], vbuf[VAL_HDR], victim[MAX_KEY];
-	u_int32_t vlen = 0;
-	int64_t oldest = INT64_MAX;
+	unsigned char kbuf[MAX_KEY];
+	struct victim v;
+	int64_t now = (int64_t)time(NULL);
 	db_recno_t recno;
 	DBC *cur;
 	DBT k, d;
 	int i, ret;
 
+	v.klen = 0;
 	if ((ret = c->db->cursor(c->db, NULL, &cur, 0)) != 0)
 		return ret;
+	memset(&d, 0, sizeof(d));
+	d.flags = DB_DBT_REALLOC;
 	recno = (db_recno_t)(1 + rng_next(c) % n);
-	for (i = 0; i < EVICT_SAMPLE; i++) {
+	for (i = 0; i < EVICT_SAMPLE + EVICT_SCAN && (db_recno_t)i < n; i++) {
+		if (i >= EVICT_SAMPLE && v.rank < CACHE_RANK_KEEP)
+			break;		/* the sample had something else */
 		memset(&k, 0, sizeof(k));
-		memset(&d, 0, sizeof(d));
 		k.data = kbuf;
 		k.ulen = sizeof(kbuf);
 		k.flags = DB_DBT_USERMEM;
-		d.data = vbuf;
-		d.ulen = sizeof(vbuf);
-		d.dlen = sizeof(vbuf);
-		d.doff = 0;
-		d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
 		if (i == 0) {
 			k.size = sizeof(recno);
 			memcpy(kbuf, &recno, sizeof(recno));
@@ -240,27 +287,30 @@ evict_one(struct bdb_cache *c, db_recno_t n)
 		}
 		if (ret != 0)
 			break;
-		if (!valid_value(vbuf, d.size)) {
-			memcpy(victim, kbuf, k.size);
-			vlen = k.size;
-			break;
-		}
-		if ((int64_t)be_get(vbuf + 4, 8) < oldest) {
-			oldest = (int64_t)be_get(vbuf + 4, 8);
-			memcpy(victim, kbuf, k.size);
-			vlen = k.size;
-		}
+		consider(c, &v, &k, &d, now);
+		if (v.rank == CACHE_RANK_DROP)
+			break;		/* nothing goes before it */
 	}
 	(void)cur->close(cur);
-	if (ret != 0 && ret != DB_NOTFOUND && vlen == 0)
+	free(d.data);
+	if (ret != 0 && ret != DB_NOTFOUND && v.klen == 0)
 		return ret;
-	if (vlen == 0)
+	if (v.klen == 0)
 		return 0;
 	memset(&k, 0, sizeof(k));
-	k.data = victim;
-	k.size = vlen;
+	k.data = v.key;
+	k.size = v.klen;
 	ret = c->db->del(c->db, NULL, &k, 0);
 	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+void
+cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
+{
+	struct bdb_cache *c = impl;
+
+	if (c != NULL)
+		c->rank = fn;
 }
 
 static int

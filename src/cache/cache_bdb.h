@@ -30,6 +30,7 @@
 #define MAX_KEY 512
 #define EVICT_SAMPLE 8
 #define EVICT_PER_PUT 4
+#define EVICT_SCAN 1024	/* looked at beyond the sample for a non-keeper */
 
 /* Lock file header. */
 #define HDR_MAGIC "SDLK"
@@ -59,6 +60,7 @@ struct bdb_cache {
 	char dbpath[PATH_MAX];
 	char lockpath[PATH_MAX];
 	unsigned max_entries;
+	cache_rank_fn *rank;	/* NULL: every entry ordinary */
 	cache_log_fn *log;
 	void *logarg;
 	int lockfd;

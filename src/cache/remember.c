@@ -175,6 +175,36 @@ get_ans(struct remember *r)
 	return r->ans;
 }
 
+/*
+ * Which records a full store gives up first: expired or undecodable
+ * ones, then any other, and last a still-valid MTA-STS policy in
+ * enforce mode: evicting that reopens the window RFC 8461 section 5.1's
+ * caching closes (a policy already seen protects against a stripped
+ * TXT record).
+ */
+int
+remember_evict_rank(const char *key, const unsigned char *val, size_t len,
+    int64_t now)
+{
+	struct stsdane_decision *d = NULL;
+	enum rem_kind k;
+	const char *domain;
+	int64_t learned;
+	int rank = CACHE_RANK_ORDINARY;
+
+	if (cache_record_decode(val, len, &d, &learned) != STSDANE_OK ||
+	    d == NULL)
+		return CACHE_RANK_DROP;
+	if (d->expires <= now)
+		rank = CACHE_RANK_DROP;
+	else if (rem_key_parse(key, &k, &domain) == 0 && k == REM_POLICY &&
+	    d->mechanism == STSDANE_MECH_MTASTS &&
+	    d->mode == STSDANE_MODE_ENFORCE)
+		rank = CACHE_RANK_KEEP;
+	stsdane_decision_free(d);
+	return rank;
+}
+
 /* The store, opened on first need; a failure is logged once. */
 static const struct cache_ops *
 get_store(struct remember *r)
@@ -198,6 +228,7 @@ get_store(struct remember *r)
 	}
 	r->ops = &cache_bdb_ops;
 	r->own_store = 1;
+	cache_bdb_set_rank(r->impl, remember_evict_rank);
 	if (r->ans == NULL) {		/* the directory exists now */
 		r->ans_tried = 1;
 		r->ans = ans_open(r->dir, tier_log, r);

@@ -73,6 +73,9 @@ struct remember *remember_new(const char *dir, unsigned max_entries,
 struct remember *remember_new_store(const struct cache_ops *ops,
     void *impl, unsigned memo_slots, const char *ans_dir);
 void remember_free(struct remember *r);
+/* The eviction rank of a stored record (cache_rank_fn, cache.h). */
+int remember_evict_rank(const char *key, const unsigned char *val,
+    size_t len, int64_t now);
 /* Is the shared store usable?  Opens it on first call. */
 int remember_have_store(struct remember *r);
 

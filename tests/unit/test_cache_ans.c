@@ -26,7 +26,7 @@ static void
 setup(void)
 {
 	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	logged = 0;
 }
 
@@ -107,7 +107,7 @@ Test(cache_ans, every_damaged_byte_is_a_miss)
 
 	ans_put(a, d, 500);
 	/* find the slot that holds it */
-	for (o = 64; o < 64 + 2048 * 1024; o += 1024) {
+	for (o = 64; o < 64 + 65536 * 1024; o += 1024) {
 		cr_assert_eq(pread(fd, slot, sizeof(slot), o), 1024);
 		if (slot[0] != 0) {
 			off = o;

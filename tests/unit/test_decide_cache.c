@@ -638,7 +638,7 @@ Test(decide_tiers, memo_then_answers_file_then_store)
 	stsdane_decision_free(d);
 
 	world_free(w);
-	(void)snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	(void)snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	unlink(path);
 	rmdir(dir);
 }
