@@ -205,6 +205,26 @@ get_fetch(struct stsdane_ctx *ctx)
 	return STSDANE_OK;
 }
 
+stsdane_ctx *
+ctx_clone(stsdane_ctx *ctx)
+{
+	struct stsdane_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (settings_copy(&c->settings, &ctx->settings) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->log = ctx->log;
+	c->log_arg = ctx->log_arg;
+	if (get_dns(c) != STSDANE_OK || get_fetch(c) != STSDANE_OK) {
+		stsdane_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 static void
 cache_log(void *arg, int level, const char *msg)
 {

@@ -32,4 +32,12 @@ struct remember *ctx_remember(stsdane_ctx *ctx);
  */
 void ctx_decide_env(stsdane_ctx *ctx, unsigned flags, struct decide_env *env);
 
+/*
+ * A new context with a copy of ctx's settings and log callback, its
+ * resolver and fetch module set up now (so that contexts made one after
+ * another may then be used at once, one per thread); NULL on failure.
+ * Free it with stsdane_free().
+ */
+stsdane_ctx *ctx_clone(stsdane_ctx *ctx);
+
 #endif /* STSDANE_CTX_H */

@@ -33,6 +33,8 @@
  *	    negative_ttl        whole seconds, 0 to 86400, default 3600
  *	    smtp_port           1 to 65535, default 25
  *	    cache_max_entries   1 to 100000000, default 100000
+ *	    refresh_concurrency domains refreshed at once by --refresh,
+ *	                        1 to 1024, default 64
  *
  *	Numbers are parsed by hand, digit by digit: strtol() and strtod()
  *	would accept signs, white space, hexadecimal and trailing junk,
@@ -69,6 +71,8 @@
 #define DEFAULT_NEGATIVE_TTL 3600u
 #define DEFAULT_SMTP_PORT 25u
 #define DEFAULT_CACHE_MAX_ENTRIES 100000u
+#define DEFAULT_REFRESH_CONCURRENCY 64u
+#define MAX_REFRESH_CONCURRENCY 1024u
 
 #define MIN_TIMEOUT_MS 100u
 #define MAX_TIMEOUT_MS 300000u
@@ -105,6 +109,8 @@ static const struct key_def keys[] = {
 	{"smtp_port", KIND_UINT, OFF(smtp_port), 1, 65535},
 	{"cache_max_entries", KIND_UINT, OFF(cache_max_entries), 1,
 	    MAX_CACHE_ENTRIES},
+	{"refresh_concurrency", KIND_UINT, OFF(refresh_concurrency), 1,
+	    MAX_REFRESH_CONCURRENCY},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -172,6 +178,7 @@ settings_init(struct settings *s)
 	s->negative_ttl = DEFAULT_NEGATIVE_TTL;
 	s->smtp_port = DEFAULT_SMTP_PORT;
 	s->cache_max_entries = DEFAULT_CACHE_MAX_ENTRIES;
+	s->refresh_concurrency = DEFAULT_REFRESH_CONCURRENCY;
 }
 
 void
@@ -191,8 +198,9 @@ settings_release(struct settings *s)
 	}
 }
 
-/* Deep copy, for the all-or-nothing file load.  0 or -1 (ENOMEM). */
-static int
+/* Deep copy, for the all-or-nothing file load and for contexts made
+   from another.  0 or -1 (ENOMEM). */
+int
 settings_copy(struct settings *dst, const struct settings *src)
 {
 	size_t i;

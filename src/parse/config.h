@@ -23,10 +23,13 @@ struct settings {
 	unsigned negative_ttl;	/* seconds "no policy" is cached */
 	unsigned smtp_port;	/* port for --probe, normally 25 */
 	unsigned cache_max_entries;
+	unsigned refresh_concurrency;	/* contexts --refresh runs at once */
 };
 
 void settings_init(struct settings *s);
 void settings_release(struct settings *s);
+/* A deep copy of src into dst (uninitialised); 0, or -1 out of memory. */
+int settings_copy(struct settings *dst, const struct settings *src);
 /*
  * Set one key.  0, or -1 with err set to a message that names the key,
  * e.g. "unknown key 'dns_timeot'" or "dns_timeout: 'abc' is not a number
