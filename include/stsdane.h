@@ -424,6 +424,11 @@ typedef void stsdane_refresh_fn(void *arg, const char *domain, int rc,
     const struct stsdane_decision *d);
 int stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
     stsdane_refresh_fn *fn, void *arg, size_t *count);
+/*
+ * How many domains stsdane_cache_refresh() with the same `within' would
+ * refresh now, in *count (for a progress display).
+ */
+int stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within, size_t *count);
 
 /*
  * Plugin interface for MTAs that load stsdane at run time.  Call
@@ -479,6 +484,7 @@ struct stsdane_plugin {
 	int (*tlsrpt_check)(const char *const *, const size_t *, size_t,
 	    struct stsdane_tlsrpt **, char *, size_t);
 	void (*tlsrpt_free)(struct stsdane_tlsrpt *);
+	int (*cache_expiring)(stsdane_ctx *, int64_t, size_t *);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

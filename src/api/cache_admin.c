@@ -7,6 +7,8 @@
  *	int stsdane_cache_flush(stsdane_ctx *ctx, const char *domain)
  *	int stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
  *	    stsdane_refresh_fn *fn, void *arg, size_t *count)
+ *	int stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within,
+ *	    size_t *count)
  * DESCRIPTION
  *	For sts-dane-query's --cache-list, --cache-flush and --refresh, and
  *	for cron jobs: the public face of remember.c, which owns the keys
@@ -87,6 +89,30 @@ stsdane_cache_flush(stsdane_ctx *ctx, const char *domain)
 }
 
 /* ---- refresh ------------------------------------------------------------- */
+
+static int
+count_one(void *arg, const char *domain)
+{
+	(void)domain;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+SD_EXPORT int
+stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within, size_t *count)
+{
+	struct remember *r;
+	int rc;
+
+	if (ctx == NULL || count == NULL)
+		return STSDANE_ERR_INVAL;
+	*count = 0;
+	rc = need_cache(ctx, &r);
+	if (rc != STSDANE_OK)
+		return rc;
+	return remember_expiring(r, (int64_t)time(NULL) + within, count_one,
+	    count);
+}
 
 struct refresh {
 	pthread_mutex_t mu;		/* the fields below, and fn's calls */

@@ -72,6 +72,7 @@ static const struct stsdane_plugin plugin_v1 = {
 	.refusal_name = stsdane_refusal_name,
 	.tlsrpt_check = stsdane_tlsrpt_check,
 	.tlsrpt_free = stsdane_tlsrpt_free,
+	.cache_expiring = stsdane_cache_expiring,
 };
 
 SD_EXPORT const struct stsdane_plugin *

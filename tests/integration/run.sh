@@ -466,7 +466,7 @@ if selected "refresh:"; then
 	    --refresh --within 1000000000
 	n=$(grep -c ': mta-sts ' "$OUT")
 	if [ "$RC" -eq 0 ] && [ "$n" -eq 5 ] &&
-	    grep -q '^refreshed 5 domains, 0 errors$' "$OUT"; then
+	    grep -q '^refreshed 5 domains, 0 errors, ' "$OUT"; then
 		ok "refresh: five domains, four at once"
 	else
 		notok "refresh: five domains, four at once" \

@@ -20,6 +20,7 @@
  */
 #include <dlfcn.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "progress.h"
 #include "stsdane.h"
 
 #ifndef STSDANE_PKGLIBDIR
@@ -60,6 +62,7 @@ struct options {
 	const char *cache_flush;
 	int all;
 	int refresh;
+	int quiet;
 	long long within;
 	const char *sets[32];
 	int nsets;
@@ -77,7 +80,7 @@ usage(FILE *fp)
 "       sts-dane-query -c FILE --check-config\n"
 "       sts-dane-query [-c FILE] [--json] --cache-list\n"
 "       sts-dane-query [-c FILE] --cache-flush DOMAIN|--all\n"
-"       sts-dane-query [-c FILE] --refresh [--within SECONDS]\n"
+"       sts-dane-query [-c FILE] --refresh [--within SECONDS] [--quiet]\n"
 "\n"
 "options:\n"
 "  -c, --config FILE   configuration file (default " STSDANE_SYSCONFDIR
@@ -89,6 +92,7 @@ usage(FILE *fp)
 "      --mx HOST       with --check-policy: does the policy allow HOST?\n"
 "      --module PATH   the stsdane module to load\n"
 "      --within SECS   with --refresh: entries expiring this soon (86400)\n"
+"      --quiet         with --refresh: only failures and the summary\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version of the tool and of the module\n"
 "\n"
@@ -679,34 +683,38 @@ static void
 refreshed(void *arg, const char *domain, int rc,
     const struct stsdane_decision *d)
 {
-	int *failures = arg;
+	char what[600] = "";
 
-	if (rc != STSDANE_OK || d == NULL) {
-		(*failures)++;
-		printf("%s: error\n", domain);
-		return;
-	}
-	printf("%s: %s %s%s (%s)\n", domain, P->mechanism_name(d->mechanism),
-	    P->mode_name(d->mode), d->tempfail ? " tempfail" : "",
-	    d->reason != NULL ? d->reason : "");
+	if (rc == STSDANE_OK && d != NULL)
+		(void)snprintf(what, sizeof(what), "%s %s%s (%s)",
+		    P->mechanism_name(d->mechanism), P->mode_name(d->mode),
+		    d->tempfail ? " tempfail" : "",
+		    d->reason != NULL ? d->reason : "");
+	progress_step(arg, domain, rc != STSDANE_OK || d == NULL, what);
 }
 
 static int
 cmd_refresh(const struct options *o)
 {
 	stsdane_ctx *ctx = open_ctx(o);
-	size_t n = 0;
-	int rc, failures = 0;
+	struct progress pr;
+	size_t n = 0, total = 0;
+	int rc;
 
 	if (ctx == NULL)
 		return EX_USAGE;
-	rc = P->cache_refresh(ctx, o->within, refreshed, &failures, &n);
+	if (P->size >= offsetof(struct stsdane_plugin, cache_expiring) +
+	    sizeof(P->cache_expiring) &&
+	    P->cache_expiring != NULL)
+		(void)P->cache_expiring(ctx, o->within, &total);
+	progress_start(&pr, total, o->quiet, stderr);
+	rc = P->cache_refresh(ctx, o->within, refreshed, &pr, &n);
 	if (rc != STSDANE_OK)
 		fprintf(stderr, "sts-dane-query: %s\n", P->error(ctx));
 	else
-		printf("refreshed %zu domains, %d errors\n", n, failures);
+		progress_end(&pr);
 	P->close(ctx);
-	return rc != STSDANE_OK ? EX_USAGE : failures ? EX_INTERNAL :
+	return rc != STSDANE_OK ? EX_USAGE : pr.errors ? EX_INTERNAL :
 	    EX_DECIDED;
 }
 
@@ -715,7 +723,7 @@ main(int argc, char **argv)
 {
 	enum { O_CHECK_CONFIG = 256, O_CHECK_POLICY, O_CHECK_TXT,
 	    O_CHECK_TLSA, O_MX, O_MODULE, O_PROBE, O_CACHE_LIST,
-	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN };
+	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN, O_QUIET };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 'o' },
@@ -735,6 +743,7 @@ main(int argc, char **argv)
 		{ "all", no_argument, NULL, O_ALL },
 		{ "refresh", no_argument, NULL, O_REFRESH },
 		{ "within", required_argument, NULL, O_WITHIN },
+		{ "quiet", no_argument, NULL, O_QUIET },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
@@ -770,6 +779,7 @@ main(int argc, char **argv)
 		    ""; break;
 		case O_ALL: o.all = 1; break;
 		case O_REFRESH: o.refresh = 1; break;
+		case O_QUIET: o.quiet = 1; break;
 		case O_WITHIN: {
 			char *end = NULL;
 
