@@ -27,6 +27,9 @@
 #	test runners use (PREFIX-world, PREFIX-e2e, PREFIX-bench,
 #	PREFIX-anywhere), so that two checkouts can run their suites at once.
 #
+#	STSDANE_WORLD_SCALE=N (N > 0) adds N synthetic MTA-STS domains,
+#	dN.scale.test (tests/world/scale-world.sh).
+#
 #	STSDANE_WORLD_DELAY_MS=N (N > 0) gives the world a round-trip time of
 #	N ms, for the cold-decision benchmark (tests/bench/delay_proxy.py):
 #	nginx moves to 127.0.1.11:443 and the proxy takes 127.0.1.1:443, so
@@ -260,6 +263,7 @@ make_pki() {
 	cat "$W/pki/rx-ta.pem" "$W/pki/daneta.pem" > "$W/pki/rx-ta.chain.pem"
 	exim_world_pki || return 1
 	cache_world_pki || return 1
+	scale_world_pki || return 1
 }
 
 # ---------------------------------------------------------------- DNS
@@ -287,6 +291,8 @@ done
 . "$HERE/cache-world.sh"
 # The Postfix end-to-end scenarios (tests/postfix): wildcard depth.
 . "$HERE/postfix-world.sh"
+# Synthetic domains for the benchmarks at scale (STSDANE_WORLD_SCALE=N).
+. "$HERE/scale-world.sh"
 
 ID=20240101T000000
 
@@ -462,6 +468,7 @@ write_zones() {
 	exim_world_zones "$z"
 	cache_world_zones "$z"
 	postfix_world_zones "$z"
+	scale_world_zones "$z"
 }
 
 # sign ZONE [INCEPTION EXPIRATION]: key, signed zone, DS into $W/dns/ds.
@@ -508,6 +515,7 @@ make_dns() {
 	cat "$W/dns/dane-expired.test.ds" >> "$W/dns/test.zone"
 	exim_world_sign || return 1
 	cache_world_sign || return 1
+	scale_world_sign || return 1
 	sign test || return 1
 	cp "$W/dns/test.ds" "$W/test.anchor"
 	corrupt_rrsig "$W/dns/dane-bogus.test.signed" \
@@ -548,6 +556,7 @@ EOF
 		done
 		exim_world_nsd_zones
 		cache_world_nsd_zones
+		scale_world_nsd_zones
 	} > "$W/nsd/nsd.conf"
 	# The lame server: same settings, no zones, another address.
 	sed -e "s/ip-address: .*/ip-address: $LAME_ADDR/" \
@@ -623,6 +632,7 @@ make_www() {
 	std_policy testing.test testing
 	exim_world_www
 	cache_world_www
+	scale_world_www
 	std_policy none.test none
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.crlf.test\r\nmax_age: 86400\r\n' |
 	    policy crlf.test
@@ -716,6 +726,7 @@ EOF
 		exim_world_vhosts
 		cache_world_vhosts
 		postfix_world_vhosts
+		scale_world_vhosts
 		echo "}"
 	} > "$W/nginx/nginx.conf"
 }
