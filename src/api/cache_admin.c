@@ -116,6 +116,7 @@ stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within, size_t *count)
 
 struct refresh {
 	pthread_mutex_t mu;		/* the fields below, and fn's calls */
+	pthread_mutex_t wmu;		/* one store write at a time */
 	char **v;			/* the domains, in a shuffled order */
 	size_t n, cap;
 	size_t next;			/* the next one to take */
@@ -176,6 +177,17 @@ shuffle(struct refresh *st)
 	}
 }
 
+static void
+write_gate(void *arg, int enter)
+{
+	struct refresh *st = arg;
+
+	if (enter)
+		pthread_mutex_lock(&st->wmu);
+	else
+		pthread_mutex_unlock(&st->wmu);
+}
+
 struct worker {
 	struct refresh *st;
 	stsdane_ctx *ctx;
@@ -221,20 +233,26 @@ static void
 run_workers(stsdane_ctx *ctx, struct refresh *st)
 {
 	unsigned want = ctx_settings(ctx)->refresh_concurrency, i;
-	struct worker *w;
+	struct worker one = { st, ctx, 0, 0 };
+	struct worker *w = NULL;
 
 	if (want > st->n)
 		want = (unsigned)st->n;
-	if (want <= 1 || (w = calloc(want, sizeof(*w))) == NULL) {
-		struct worker one = { st, ctx, 0, 0 };
-
+	if (want > 1)
+		w = calloc(want, sizeof(*w));
+	if (w == NULL || pthread_mutex_init(&st->wmu, NULL) != 0) {
+		free(w);		/* one at a time, in this thread */
 		(void)work(&one);
 		return;
 	}
 	for (i = 0; i < want; i++) {
 		w[i].st = st;
 		w[i].ctx = i == 0 ? ctx : ctx_clone(ctx);
-		if (i > 0 && w[i].ctx != NULL)
+		if (w[i].ctx == NULL)
+			continue;
+		remember_set_write_gate(ctx_remember(w[i].ctx), write_gate,
+		    st);
+		if (i > 0)
 			w[i].started = pthread_create(&w[i].tid, NULL, work,
 			    &w[i]) == 0;
 	}
@@ -244,6 +262,8 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 			(void)pthread_join(w[i].tid, NULL);
 		stsdane_free(w[i].ctx);
 	}
+	remember_set_write_gate(ctx_remember(ctx), NULL, NULL);
+	pthread_mutex_destroy(&st->wmu);
 	free(w);
 }
 

@@ -48,6 +48,9 @@ struct remember {
 	int ans_tried;
 
 	struct memo *memo;		/* NULL: no memo */
+
+	void (*gate)(void *arg, int enter);	/* around store writes */
+	void *gate_arg;
 };
 
 static const char *const PREFIX[REM_NKINDS] = {
@@ -244,6 +247,31 @@ remember_have_store(struct remember *r)
 
 /* ---- the store, by kind ---------------------------------------------------- */
 
+void
+remember_set_write_gate(struct remember *r, void (*gate)(void *arg,
+    int enter), void *arg)
+{
+	if (r == NULL)
+		return;
+	r->gate = gate;
+	r->gate_arg = arg;
+}
+
+/* A write to the store, through the gate when there is one. */
+static void
+store_write(struct remember *r, const struct cache_ops *ops, const char *key,
+    const unsigned char *val, size_t len)
+{
+	if (r->gate != NULL)
+		r->gate(r->gate_arg, 1);
+	if (val != NULL)
+		(void)ops->put(r->impl, key, val, len);
+	else
+		(void)ops->del(r->impl, key);
+	if (r->gate != NULL)
+		r->gate(r->gate_arg, 0);
+}
+
 static struct stsdane_decision *
 store_load(struct remember *r, enum rem_kind k, const char *domain,
     int64_t now)
@@ -287,7 +315,7 @@ store_save(struct remember *r, enum rem_kind k, const char *domain,
 		return;
 	if (cache_record_encode(d, learned, &val, &len) != STSDANE_OK)
 		return;
-	(void)ops->put(r->impl, key, val, len);
+	store_write(r, ops, key, val, len);
 	free(val);
 }
 
@@ -298,7 +326,7 @@ store_forget(struct remember *r, enum rem_kind k, const char *domain)
 	char key[SD_MAX_NAME + 8];
 
 	if (ops != NULL && rem_key(k, domain, key, sizeof(key)) == 0)
-		(void)ops->del(r->impl, key);
+		store_write(r, ops, key, NULL, 0);
 }
 
 /* A marker: mechanism none, valid until `expires'. */

@@ -73,6 +73,15 @@ struct remember *remember_new(const char *dir, unsigned max_entries,
 struct remember *remember_new_store(const struct cache_ops *ops,
     void *impl, unsigned memo_slots, const char *ans_dir);
 void remember_free(struct remember *r);
+/*
+ * gate(arg, 1) before and gate(arg, 0) after each write of r to the
+ * store.  --refresh runs many contexts in one process and lets one
+ * write at a time: the store's lock is not first come, first served,
+ * and a delivery process asking for it among dozens of writers could
+ * wait past its deadline.
+ */
+void remember_set_write_gate(struct remember *r, void (*gate)(void *arg,
+    int enter), void *arg);
 /* The eviction rank of a stored record (cache_rank_fn, cache.h). */
 int remember_evict_rank(const char *key, const unsigned char *val,
     size_t len, int64_t now);
