@@ -250,7 +250,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 		w[i].ctx = i == 0 ? ctx : ctx_clone(ctx);
 		if (w[i].ctx == NULL)
 			continue;
-		remember_set_write_gate(ctx_remember(w[i].ctx), write_gate,
+		remember_set_background(ctx_remember(w[i].ctx), write_gate,
 		    st);
 		if (i > 0)
 			w[i].started = pthread_create(&w[i].tid, NULL, work,
@@ -262,7 +262,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 			(void)pthread_join(w[i].tid, NULL);
 		stsdane_free(w[i].ctx);
 	}
-	remember_set_write_gate(ctx_remember(ctx), NULL, NULL);
+	remember_set_background(ctx_remember(ctx), NULL, NULL);
 	pthread_mutex_destroy(&st->wmu);
 	free(w);
 }

@@ -78,6 +78,9 @@ struct stsdane_decision *ans_get(struct ans_file *a, const char *domain,
     int64_t now);
 void ans_put(struct ans_file *a, const struct stsdane_decision *d,
     int64_t now);
+/* ans_put(), but never over another domain's answer (background work) */
+void ans_update(struct ans_file *a, const struct stsdane_decision *d,
+    int64_t now);
 void ans_del(struct ans_file *a, const char *domain);
 void ans_clear(struct ans_file *a);
 void ans_close(struct ans_file *a);

@@ -10,6 +10,8 @@
  *	    const char *domain, int64_t now)
  *	void ans_put(struct ans_file *a, const struct stsdane_decision *d,
  *	    int64_t now)
+ *	void ans_update(struct ans_file *a,
+ *	    const struct stsdane_decision *d, int64_t now)
  *	void ans_del(struct ans_file *a, const char *domain)
  *	void ans_clear(struct ans_file *a)
  *	void ans_close(struct ans_file *a)
@@ -36,6 +38,11 @@
  *	header are right; a file shrunk under a running process by
  *	something other than stsdane would fault the reader (SIGBUS), which
  *	is why stsdane itself never shrinks it.
+ *
+ *	ans_update() is ans_put() for work in the background (--refresh):
+ *	it writes over an empty slot or the domain's own only, so that a
+ *	walk over every cached domain keeps the answers it finds fresh but
+ *	does not push the deliveries' working set out of the file.
  *
  *	The record inside a slot is cache_record_encode()'s, with its own
  *	format version and checksum, so a newer stsdane never misreads an
@@ -321,9 +328,24 @@ ans_get(struct ans_file *a, const char *domain, int64_t now)
 	return d;
 }
 
+/* Does the slot of domain hold nothing, or domain's own answer? */
+static int
+slot_free_or_own(const struct ans_file *a, const char *domain)
+{
+	unsigned char slot[ANS_SLOT];
+	size_t dlen = strlen(domain);
+	uint32_t len = copy_slot(a, domain, slot);
+
+	return len == 0 || (len >= 2 + dlen &&
+	    (size_t)(slot[8] | slot[9] << 8) == dlen &&
+	    memcmp(slot + SLOT_HDR, domain, dlen) == 0);
+}
+
+/* own_only: write only over an empty slot or domain's own (checked under
+   the lock). */
 static void
 write_slot(struct ans_file *a, const char *domain, const unsigned char *rec,
-    size_t reclen)
+    size_t reclen, int own_only)
 {
 	unsigned char slot[ANS_SLOT];
 	size_t dlen = strlen(domain);
@@ -341,12 +363,14 @@ write_slot(struct ans_file *a, const char *domain, const unsigned char *rec,
 	}
 	if (lock_ex(a) < 0)
 		return;			/* busy: the database has it anyway */
-	(void)write_all(a->fd, slot, sizeof(slot), slot_of(domain));
+	if (!own_only || slot_free_or_own(a, domain))
+		(void)write_all(a->fd, slot, sizeof(slot), slot_of(domain));
 	unlock(a);
 }
 
-void
-ans_put(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
+static void
+put_answer(struct ans_file *a, const struct stsdane_decision *d, int64_t now,
+    int own_only)
 {
 	unsigned char *rec = NULL;
 	size_t reclen = 0;
@@ -361,8 +385,20 @@ ans_put(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
 		ans_del(a, d->domain);
 		return;
 	}
-	write_slot(a, d->domain, rec, reclen);
+	write_slot(a, d->domain, rec, reclen, own_only);
 	free(rec);
+}
+
+void
+ans_put(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
+{
+	put_answer(a, d, now, 0);
+}
+
+void
+ans_update(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
+{
+	put_answer(a, d, now, 1);
 }
 
 void
@@ -378,7 +414,7 @@ ans_del(struct ans_file *a, const char *domain)
 	    (size_t)(slot[8] | slot[9] << 8) != dlen ||
 	    memcmp(slot + SLOT_HDR, domain, dlen) != 0)
 		return;
-	write_slot(a, domain, NULL, 0);
+	write_slot(a, domain, NULL, 0, 0);
 }
 
 void

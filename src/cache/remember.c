@@ -248,7 +248,7 @@ remember_have_store(struct remember *r)
 /* ---- the store, by kind ---------------------------------------------------- */
 
 void
-remember_set_write_gate(struct remember *r, void (*gate)(void *arg,
+remember_set_background(struct remember *r, void (*gate)(void *arg,
     int enter), void *arg)
 {
 	if (r == NULL)
@@ -386,7 +386,10 @@ remember_answer_put(struct remember *r, const struct stsdane_decision *d,
 	else if (shared)
 		store_save(r, REM_ANSWER, d->domain, d, now);
 	memo_put(r->memo, d, now);
-	ans_put(get_ans(r), d, now);
+	if (r->gate != NULL)
+		ans_update(get_ans(r), d, now);
+	else
+		ans_put(get_ans(r), d, now);
 }
 
 /* ---- typed records ---------------------------------------------------------- */

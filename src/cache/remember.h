@@ -74,13 +74,17 @@ struct remember *remember_new_store(const struct cache_ops *ops,
     void *impl, unsigned memo_slots, const char *ans_dir);
 void remember_free(struct remember *r);
 /*
- * gate(arg, 1) before and gate(arg, 0) after each write of r to the
- * store.  --refresh runs many contexts in one process and lets one
- * write at a time: the store's lock is not first come, first served,
- * and a delivery process asking for it among dozens of writers could
- * wait past its deadline.
+ * r works in the background (--refresh), beside the deliveries:
+ * gate(arg, 1) before and gate(arg, 0) after each of its writes to the
+ * store, and its answers never displace another domain's in the answers
+ * file (ans_update()).  --refresh runs many contexts in one process and
+ * lets one write at a time: the store's lock is not first come, first
+ * served, and a delivery process asking for it among dozens of writers
+ * could wait past its deadline; and a walk over 10^5 domains would push
+ * the deliveries' working set out of the answers file.  gate NULL: an
+ * ordinary context again.
  */
-void remember_set_write_gate(struct remember *r, void (*gate)(void *arg,
+void remember_set_background(struct remember *r, void (*gate)(void *arg,
     int enter), void *arg);
 /* The eviction rank of a stored record (cache_rank_fn, cache.h). */
 int remember_evict_rank(const char *key, const unsigned char *val,
