@@ -13,7 +13,7 @@
 #   postfix-e2e  stsdane-policyd with Debian's Postfix (needs root)
 #   bench      benchmarks (see docs/performance.md)
 #   bench-scale  the cost as the cache grows to 10^6 domains, and --refresh
-#              of 10^5 (needs root; about 12 minutes)
+#              of 10^5 (needs root; about 30 minutes on 2 loaded CPUs)
 #   install    install under $(DESTDIR)$(PREFIX)
 #   clean      remove build/
 #   deps       install missing Debian packages (as root)
