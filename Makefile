@@ -11,6 +11,7 @@
 #   unit       Criterion unit tests only
 #   integration  integration tests only (needs root for the local world)
 #   bench      benchmarks (see docs/performance.md)
+#   fuzz       every libFuzzer target for FUZZ_SECONDS (60) each (tests/fuzz)
 #   install    install under $(DESTDIR)$(PREFIX)
 #   clean      remove build/
 #   deps       install missing Debian packages (as root)
@@ -108,7 +109,8 @@ PROGRAMS += $(EXIM_MODULE)
 endif
 
 .PHONY: all demo check unit unit-asan integration e2e bench install \
-	uninstall clean deps world-start world-stop testbins
+	uninstall clean deps world-start world-stop testbins fuzz \
+	fuzz-build fuzz-replay
 .DELETE_ON_ERROR:
 
 all: $(PROGRAMS) testbins
@@ -192,6 +194,39 @@ check: deps
 	$(MAKE) integration
 	@if [ -f tests/e2e/run.sh ]; then $(MAKE) e2e; fi
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-replay
+
+# libFuzzer targets (tests/fuzz/README.md): the library's objects built
+# again with clang and the fuzzer's coverage hooks, one binary per target.
+# fuzz-replay (part of check) runs the committed corpora and a few seconds
+# of fuzzing per target; fuzz runs each target for FUZZ_SECONDS.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = $(filter-out -fvisibility=hidden $(OPT),$(BASE_CFLAGS)) \
+	$(DEP_CFLAGS) -O1 -g $(FUZZ_SAN) -Itests/fuzz -Wno-format-nonliteral
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ = $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/seed.o
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/obj/seed.o: tests/fuzz/seed.c $(wildcard tests/fuzz/*.h) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(wildcard tests/fuzz/*.h)
+	$(QUIET_LD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_OBJ) $(DEP_LIBS)
+
+.SECONDARY: $(FUZZ_OBJ)
+fuzz-build: $(FUZZ_BIN)
+fuzz-replay: fuzz-build
+	BUILD=$(BUILD) sh tests/fuzz/run.sh replay 3
+fuzz: deps fuzz-build
+	BUILD=$(BUILD) sh tests/fuzz/run.sh run $(FUZZ_SECONDS)
 
 demo: deps
 	$(MAKE) all

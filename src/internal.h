@@ -95,6 +95,9 @@ const char *settings_get(const struct settings *s, const char *key,
  */
 int settings_load_file(struct settings *s, const char *path, char *err,
     size_t errlen, int *ioerr);
+/* The same for bytes in memory; name stands for FILE in messages. */
+int settings_load_buf(struct settings *s, const char *name, const char *buf,
+    size_t len, char *err, size_t errlen);
 
 /* src/decision.c */
 struct stsdane_decision *decision_new(const char *domain);
@@ -118,6 +121,11 @@ int rdata_tlsa(const unsigned char *rd, size_t len, uint8_t *usage,
 /* A / AAAA into presentation form. 0 or -1. */
 int rdata_addr(int rrtype, const unsigned char *rd, size_t len, char *out,
     size_t outlen);
+
+/* src/parse/sts_txt.c: stsdane_txt_check() on a TXT RRset's RDATA items,
+   every one of them decoded; a malformed item is STSDANE_ERR_SYNTAX. */
+int txt_check_rdata(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char id[33], char *err, size_t errlen);
 
 /* src/tlsa.c */
 /*

@@ -9,6 +9,12 @@
  *	int stsdane_txt_check(const char *const *records,
  *	    const size_t *lens, size_t n, char id[33], char *err,
  *	    size_t errlen)
+ *
+ *	#include "internal.h"
+ *
+ *	int txt_check_rdata(const unsigned char *const *rdata,
+ *	    const size_t *rdlen, size_t n, char id[33], char *err,
+ *	    size_t errlen)
  * DESCRIPTION
  *	Each of the n records is the concatenation of the character-strings
  *	of one TXT record, records[i] with lens[i] bytes (it need not be
@@ -31,6 +37,12 @@
  *	slipping through as an extension.  Trailing white space after the
  *	last field is tolerated even without a final ";": it changes
  *	nothing, and refusing it would only turn a policy off.
+ *
+ *	txt_check_rdata() does the same for a TXT RRset as libunbound hands
+ *	it over: n RDATA items, each decoded in full (no cap on the number
+ *	of records or on the length of one that is not v=STSv1), so that a
+ *	second v=STSv1 record can never hide behind a limit.  An item that
+ *	is not well-formed RDATA is an error, not a record to skip.
  * DIAGNOSTICS
  *	STSDANE_OK with id filled; STSDANE_ERR_NOTFOUND when no record is a
  *	v=STSv1 record; STSDANE_ERR_SYNTAX with the reason in err (more
@@ -39,6 +51,7 @@
  * SEE ALSO
  *	RFC 8461 section 3.1, sts_policy.c
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -260,4 +273,52 @@ stsdane_txt_check(const char *const *records, const size_t *lens, size_t n,
 		return STSDANE_ERR_SYNTAX;
 	}
 	return STSDANE_OK;
+}
+
+int
+txt_check_rdata(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char id[33], char *err, size_t errlen)
+{
+	const char **recs = NULL;
+	size_t *lens = NULL, i;
+	char **bufs = NULL;
+	int rc = STSDANE_ERR_NOMEM;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (id == NULL || (n > 0 && (rdata == NULL || rdlen == NULL)))
+		return STSDANE_ERR_INVAL;
+	id[0] = '\0';
+	recs = calloc(n + 1, sizeof(*recs));
+	lens = calloc(n + 1, sizeof(*lens));
+	bufs = calloc(n + 1, sizeof(*bufs));
+	if (recs == NULL || lens == NULL || bufs == NULL) {
+		sd_snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		/* the text is always shorter than its RDATA */
+		bufs[i] = malloc(rdlen[i] + 1);
+		if (bufs[i] == NULL) {
+			sd_snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (rdata_txt(rdata[i], rdlen[i], bufs[i], rdlen[i] + 1,
+		    &lens[i]) < 0) {
+			sd_snprintf(err, errlen, "TXT record %zu of %zu is "
+			    "malformed", i + 1, n);
+			rc = STSDANE_ERR_SYNTAX;
+			goto out;
+		}
+		recs[i] = bufs[i];
+	}
+	rc = stsdane_txt_check(recs, lens, n, id, err, errlen);
+out:
+	if (bufs != NULL)
+		for (i = 0; i < n; i++)
+			free(bufs[i]);
+	free(bufs);
+	free(recs);
+	free(lens);
+	return rc;
 }

@@ -19,6 +19,7 @@
  *	decision is tempfail (the sender must defer); 4 internal error.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@
 #define EX_USAGE 2
 #define EX_TEMPFAIL 3
 #define EX_INTERNAL 4
+
+#define POLICY_MAX 65536	/* RFC 8461 3.3, as the library bounds it */
 
 static const struct stsdane_plugin *P;
 
@@ -432,25 +435,41 @@ cmd_probe(const struct options *o, const char *domain)
 	return rc;
 }
 
-/* Read a whole file (or stdin) up to a bound; the parser rejects more. */
+/*
+ * Read a whole file (or stdin) up to max bytes.  NULL with errno set when
+ * it cannot be read (a directory gives EISDIR); *toobig is set when there
+ * was more than max, and then *len is max + 1 and the rest is unread.
+ */
 static char *
-read_all(const char *path, size_t max, size_t *len)
+read_all(const char *path, size_t max, size_t *len, int *toobig)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *buf;
 	size_t n;
+	int e;
 
+	*toobig = 0;
 	if (fp == NULL)
 		return NULL;
 	buf = malloc(max + 2);
 	if (buf == NULL) {
 		if (fp != stdin)
 			fclose(fp);
+		errno = ENOMEM;
 		return NULL;
 	}
 	n = fread(buf, 1, max + 1, fp);
+	if (ferror(fp)) {
+		e = errno != 0 ? errno : EIO;
+		if (fp != stdin)
+			fclose(fp);
+		free(buf);
+		errno = e;
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
+	*toobig = n > max;
 	if (fp != stdin)
 		fclose(fp);
 	return buf;
@@ -464,15 +483,23 @@ cmd_check_policy(const struct options *o)
 	struct json j;
 	size_t len = 0, i;
 	char *body;
-	int rc, match = 0;
+	int rc, match = 0, toobig;
 
-	body = read_all(o->check_policy, 65536, &len);
+	errno = 0;
+	body = read_all(o->check_policy, POLICY_MAX, &len, &toobig);
 	if (body == NULL) {
-		fprintf(stderr, "sts-dane-query: cannot read '%s'\n",
-		    o->check_policy);
+		fprintf(stderr, "sts-dane-query: cannot read '%s': %s\n",
+		    o->check_policy, strerror(errno));
 		return EX_USAGE;
 	}
-	rc = P->policy_parse(body, len, &pol, err, sizeof(err));
+	if (toobig) {
+		/* the rest was never read: do not guess its length */
+		rc = STSDANE_ERR_SYNTAX;
+		snprintf(err, sizeof(err), "policy is more than %d bytes "
+		    "long", POLICY_MAX);
+	} else {
+		rc = P->policy_parse(body, len, &pol, err, sizeof(err));
+	}
 	free(body);
 	if (rc == STSDANE_OK && o->mx != NULL)
 		for (i = 0; i < pol->nmx && !match; i++)
@@ -519,17 +546,22 @@ cmd_check_policy(const struct options *o)
 static int
 cmd_check_txt(const struct options *o, char **recs, int n)
 {
-	size_t lens[64];
+	size_t *lens;
 	char id[33] = "", err[512] = "";
 	struct json j;
 	int i, rc;
 
-	if (n > 64)
-		n = 64;
+	/* every record counts: dropping some could hide a second v=STSv1 */
+	lens = calloc((size_t)n, sizeof(*lens));
+	if (lens == NULL) {
+		fprintf(stderr, "sts-dane-query: out of memory\n");
+		return EX_INTERNAL;
+	}
 	for (i = 0; i < n; i++)
 		lens[i] = strlen(recs[i]);
 	rc = P->txt_check((const char *const *)recs, lens, (size_t)n, id, err,
 	    sizeof(err));
+	free(lens);
 	if (rc == STSDANE_ERR_NOTFOUND && err[0] == '\0')
 		snprintf(err, sizeof(err), "no record starts with 'v=STSv1'");
 	if (o->json) {
