@@ -72,8 +72,8 @@ endif
 BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
 	-DSTSDANE_SYSCONFDIR='"$(SYSCONFDIR)"'
 
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound libidn2 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound libidn2 2>/dev/null) -ldb-5.3 -ldl -lpthread
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)

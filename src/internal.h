@@ -48,6 +48,13 @@ char *sd_strndup(const char *s, size_t n);
  */
 int sd_hostname_normalize(const char *in, char *out, size_t outlen,
     int allow_underscore);
+/*
+ * src/util/idn.c: labels with bytes outside ASCII mapped to A-labels
+ * (IDNA2008, UTS#46 non-transitional); ASCII labels copied as they are.
+ * 0, or -1 with err naming the invalid label.
+ */
+int sd_idn_to_ascii(const char *in, char *out, size_t outlen, char *err,
+    size_t errlen);
 /* Monotonic clock, milliseconds: for deadlines. */
 int64_t sd_mono_ms(void);
 /* CRC-32 of p[0..n), continuing from crc (0 to start). */

@@ -139,6 +139,19 @@ static const struct policy_case policy_cases[] = {
 	{"mx wildcard ip", B(HDR "mode: enforce\nmx: *.192.0.2.1\n"
 	    "max_age: 5\n"), STSDANE_ERR_SYNTAX, 0, 0, NULL,
 	    "not a valid host name"},
+	/* IDN: U-labels are stored as A-labels; a bad label is named */
+	{"mx U-label", B(HDR "mode: enforce\nmx: \xc3\xb1" "aca.com\n"
+	    "max_age: 5\n"), STSDANE_OK, STSDANE_MODE_ENFORCE, 5,
+	    "xn--aca-6ma.com", NULL},
+	{"mx U-label upper case", B(HDR "mode: enforce\nmx: *.\xc3\x91"
+	    "ACA.com\nmax_age: 5\n"), STSDANE_OK, STSDANE_MODE_ENFORCE, 5,
+	    "*.xn--aca-6ma.com", NULL},
+	{"mx bad IDN bytes", B(HDR "mode: enforce\nmx: a.\xff\xfe.com\n"
+	    "max_age: 5\n"), STSDANE_ERR_SYNTAX, 0, 0, NULL,
+	    "label '?" "?' is not a valid IDN label"},
+	{"mx bad IDN label", B(HDR "mode: enforce\nmx: a\xe2\x80\x8d" "b.com"
+	    "\nmax_age: 5\n"), STSDANE_ERR_SYNTAX, 0, 0, NULL,
+	    "is not a valid IDN label"},
 	{"mx star", B(HDR "mode: enforce\nmx: *\nmax_age: 5\n"),
 	    STSDANE_ERR_SYNTAX, 0, 0, NULL, "mx '*' is not a valid host name"},
 	{"mx star dot", B(HDR "mode: enforce\nmx: *.\nmax_age: 5\n"),
