@@ -113,7 +113,11 @@ enum stsdane_problem {
 	STSDANE_PROBLEM_NULL_MX,	/* domain publishes a null MX: no mail */
 	STSDANE_PROBLEM_DANE_UNUSABLE,	/* secure TLSA, but none usable */
 	STSDANE_PROBLEM_FETCH_OTHER,	/* other HTTPS failure */
-	STSDANE_PROBLEM_INTERNAL	/* resource failure inside stsdane */
+	STSDANE_PROBLEM_INTERNAL,	/* resource failure inside stsdane */
+	STSDANE_PROBLEM_HEADER_TOO_LONG, /* policy host sent an HTTP header
+					   line over 16 KiB */
+	STSDANE_PROBLEM_HEADER_FLOOD	/* policy host sent over 64 KiB of
+					   HTTP headers */
 };
 
 const char *stsdane_problem_name(enum stsdane_problem p);

@@ -28,6 +28,8 @@
 #define SD_MAX_TLSA 32		/* TLSA records kept per host */
 #define SD_MAX_TXT 4096		/* one joined TXT record */
 #define SD_ERRLEN 512
+/* The last enum stsdane_problem value: decoders refuse larger ones. */
+#define SD_PROBLEM_LAST STSDANE_PROBLEM_HEADER_FLOOD
 
 /*
  * Bounded formatting.  Returns 0, or -1 when the output was truncated (it
@@ -155,9 +157,10 @@ struct smtp_reply {
  */
 int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
     size_t *used, char *err, size_t errlen);
-/* Greeting, EHLO, STARTTLS, handshake, verification on connected fd. */
+/* Greeting, EHLO, STARTTLS, handshake, verification on connected fd;
+   each step within step_ms and the whole session within budget_ms. */
 void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
     const char *host, int fd, const char *ehlo, unsigned step_ms,
-    struct stsdane_probe_host *h);
+    unsigned budget_ms, struct stsdane_probe_host *h);
 
 #endif /* STSDANE_INTERNAL_H */

@@ -14,7 +14,10 @@
  *	the policy host under the configured CAs (SNI is sent); redirects
  *	are not followed; only 200 counts; the media type must be
  *	text/plain (parameters allowed); the body is capped; HTTP caching is
- *	not used.  Addresses come from the caller's resolver (CURLOPT_RESOLVE),
+ *	not used.  Response headers are bounded too: a line over 16 KiB is
+ *	STSDANE_PROBLEM_HEADER_TOO_LONG, more than 64 KiB of them in all
+ *	STSDANE_PROBLEM_HEADER_FLOOD.
+ *	Addresses come from the caller's resolver (CURLOPT_RESOLVE),
  *	so curl never resolves names itself; proxies from the environment
  *	are ignored.
  * DIAGNOSTICS
@@ -31,6 +34,10 @@
 #include "fetch.h"
 #include "internal.h"
 
+/* Bounds on the response headers; see on_header(). */
+#define FETCH_MAX_HEADER_LINE 16384
+#define FETCH_MAX_HEADERS 65536
+
 struct fetch_curl {
 	CURLM *multi;
 	CURL *easy;
@@ -40,6 +47,9 @@ struct fetch_curl {
 	size_t len;
 	size_t max;
 	int too_large;
+	int in_headers;		/* the response's headers are not all in */
+	size_t header_bytes;	/* of this response's header lines */
+	enum stsdane_problem header_problem;	/* NONE, or why we stopped */
 	int done;
 	CURLcode result;
 	char host[SD_MAX_NAME];
@@ -76,6 +86,36 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * Header lines, counted against our own bounds: a policy host has no
+ * business sending kilobytes of headers, and curl's own limits (100 KB
+ * a line, 300 KB in all) would report only "out of memory" or a
+ * generic receive error.  Returning less than n aborts the transfer.
+ */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_curl *f = arg;
+	size_t n = size * nmemb;
+
+	if (n > FETCH_MAX_HEADER_LINE) {
+		f->header_problem = STSDANE_PROBLEM_HEADER_TOO_LONG;
+		return 0;
+	}
+	if (n > FETCH_MAX_HEADERS - f->header_bytes) {
+		f->header_problem = STSDANE_PROBLEM_HEADER_FLOOD;
+		return 0;
+	}
+	f->header_bytes += n;
+	/* the empty line ends one response's headers (a 1xx may follow) */
+	if ((n == 2 && data[0] == '\r' && data[1] == '\n') ||
+	    (n == 1 && data[0] == '\n'))
+		f->in_headers = 0;
+	else
+		f->in_headers = 1;
+	return n;
+}
+
 static void
 reset(struct fetch_curl *f)
 {
@@ -92,6 +132,9 @@ reset(struct fetch_curl *f)
 	f->body = NULL;
 	f->len = 0;
 	f->too_large = 0;
+	f->in_headers = 1;
+	f->header_bytes = 0;
+	f->header_problem = STSDANE_PROBLEM_NONE;
 	f->done = 0;
 	f->errbuf[0] = '\0';
 }
@@ -209,6 +252,8 @@ fc_start(void *impl, const struct fetch_request *req, char *err,
 	    "stsdane/" STSDANE_VERSION_STRING);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
 	if (curl_multi_add_handle(f->multi, e) != CURLM_OK) {
 		(void)sd_snprintf(err, errlen, "curl_multi_add_handle failed");
@@ -272,6 +317,30 @@ classify_error(struct fetch_curl *f, struct fetch_result *res)
 {
 	const char *detail = f->errbuf[0] ? f->errbuf :
 	    curl_easy_strerror(f->result);
+
+	/*
+	 * A header line past curl's own 100 KB limit never reaches
+	 * on_header(): curl stops with CURLE_OUT_OF_MEMORY while the
+	 * headers are still coming.  That is the server sending too much,
+	 * not this process running out of memory.
+	 */
+	if (f->header_problem == STSDANE_PROBLEM_NONE &&
+	    f->result == CURLE_OUT_OF_MEMORY && f->in_headers)
+		f->header_problem = STSDANE_PROBLEM_HEADER_TOO_LONG;
+	if (f->header_problem == STSDANE_PROBLEM_HEADER_TOO_LONG) {
+		res->problem = f->header_problem;
+		(void)sd_snprintf(res->error, sizeof(res->error), "the policy "
+		    "server sent an HTTP header line longer than %d bytes",
+		    FETCH_MAX_HEADER_LINE);
+		return;
+	}
+	if (f->header_problem == STSDANE_PROBLEM_HEADER_FLOOD) {
+		res->problem = f->header_problem;
+		(void)sd_snprintf(res->error, sizeof(res->error), "the policy "
+		    "server sent more than %d bytes of HTTP headers (a header "
+		    "flood)", FETCH_MAX_HEADERS);
+		return;
+	}
 
 	switch (f->result) {
 	case CURLE_OPERATION_TIMEDOUT:
