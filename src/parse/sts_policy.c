@@ -255,6 +255,14 @@ field_mx(struct parse_state *st, unsigned line, const char *v, size_t n)
 		    "line %u: mx '%s' is not a valid host name", line, q);
 		return -1;
 	}
+	/* "*." needs a label of its own in front: the longest host name
+	   (253) leaves 251 characters for the rest */
+	if (wild && strlen(host) > 251) {
+		sd_snprintf(st->err, st->errlen,
+		    "line %u: mx '%s' can match no host name: more than 251 "
+		    "characters after '*.'", line, q);
+		return -1;
+	}
 	if (st->p->nmx >= SD_MAX_POLICY_MX) {
 		sd_snprintf(st->err, st->errlen,
 		    "line %u: more than %d mx lines", line, SD_MAX_POLICY_MX);

@@ -480,39 +480,41 @@ static enum io_result
 tls_handshake(struct conn *c)
 {
 	unsigned allowed;
-	int cut, r;
+	int cut, r, in_time;
 	int64_t deadline = step_deadline(c, &allowed, &cut);
-	char note[96];
+	char note[96], last[128] = "";
 
 	for (;;) {
 		r = gnutls_handshake(c->tls);
 		if (r == GNUTLS_E_SUCCESS)
 			return IO_OK;
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
-		    !gnutls_error_is_fatal(r)) {
-			if ((r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) ?
-			    !wait_fd(c->fd, gnutls_record_get_direction(c->tls)
-			    ? POLLOUT : POLLIN, deadline) :
-			    ms_left(deadline) == 0) {
-				sd_snprintf(c->err, sizeof(c->err), "TLS "
-				    "handshake not done within %u ms%s%s",
-				    allowed, r == GNUTLS_E_AGAIN ||
-				    r == GNUTLS_E_INTERRUPTED ? "" :
-				    " (the server keeps sending alerts)",
-				    budget_note(c, cut, note, sizeof(note)));
-				return IO_TIMEOUT;
-			}
-			continue;
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			in_time = wait_fd(c->fd,
+			    gnutls_record_get_direction(c->tls) ? POLLOUT :
+			    POLLIN, deadline);
+		} else if (!gnutls_error_is_fatal(r)) {
+			/* a warning alert, say: data is there, time may not be */
+			(void)sd_snprintf(last, sizeof(last), " (last: %s)",
+			    gnutls_strerror(r));
+			in_time = ms_left(deadline) > 0;
+		} else {
+			break;
 		}
-		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-			sd_snprintf(c->err, sizeof(c->err), "TLS handshake: "
-			    "server sent alert '%s'", gnutls_alert_get_name(
-			    gnutls_alert_get(c->tls)));
-		else
-			sd_snprintf(c->err, sizeof(c->err), "TLS handshake: "
-			    "%s", gnutls_strerror(r));
-		return IO_TLS;
+		if (!in_time) {
+			sd_snprintf(c->err, sizeof(c->err), "TLS handshake not "
+			    "done within %u ms%s%s", allowed, last,
+			    budget_note(c, cut, note, sizeof(note)));
+			return IO_TIMEOUT;
+		}
 	}
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		sd_snprintf(c->err, sizeof(c->err), "TLS handshake: server sent "
+		    "alert '%s'", gnutls_alert_get_name(gnutls_alert_get(
+		    c->tls)));
+	else
+		sd_snprintf(c->err, sizeof(c->err), "TLS handshake: %s",
+		    gnutls_strerror(r));
+	return IO_TLS;
 }
 
 /* After the handshake: record what was negotiated and verify. */
