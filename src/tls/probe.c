@@ -235,7 +235,8 @@ step_deadline(const struct conn *c, unsigned *allowed, int *cut)
 	return d;
 }
 
-/* ", and the host's budget of N ms is spent" when the budget ended it. */
+/* "; the N ms budget for this host is spent" when the budget set the
+   deadline, else "". */
 static const char *
 budget_note(const struct conn *c, int cut, char *buf, size_t len)
 {
