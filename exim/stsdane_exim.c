@@ -94,6 +94,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
@@ -110,6 +111,7 @@
 
 #define DEFAULT_CONFIG STSDANE_SYSCONFDIR "/stsdane.conf"
 #define CONFIG_ARG "config="
+#define TLSREQ_ARG "tls_required="
 #define MEMO_SLOTS 16
 #define MEMO_TTL 60		/* seconds a decision is reused in-process */
 #define MEMO_TEMPFAIL_TTL 30
@@ -125,6 +127,7 @@ EXIM_EXPORT int stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[]);
 EXIM_EXPORT int stsdane_exim_ca_file(uschar **yield, int argc,
     uschar *argv[]);
 EXIM_EXPORT int stsdane_exim_event(uschar **yield, int argc, uschar *argv[]);
+EXIM_EXPORT int stsdane_exim_route(uschar **yield, int argc, uschar *argv[]);
 
 struct memo {
 	char domain[NAME_MAX_LEN + 1];	/* "" = free slot */
@@ -213,17 +216,44 @@ library_log(void *arg, int level, const char *msg)
 }
 
 /*
- * Take the optional leading config=PATH argument.  NULL path: none was
- * given.
+ * RFC 8689: the value of the message's TLS-Required header, as the
+ * configuration passes it ("tls_required=$h_TLS-Required:", empty when
+ * the administrator turned the header off), and whether it says "No".
+ */
+static int
+says_no(const char *v)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if ((v[0] != 'N' && v[0] != 'n') || (v[1] != 'O' && v[1] != 'o'))
+		return 0;
+	for (n = 2; v[n] == ' ' || v[n] == '\t' || v[n] == '\r' ||
+	    v[n] == '\n'; n++)
+		;
+	return v[n] == '\0';
+}
+
+/*
+ * Take the optional leading arguments, in any order: config=PATH (NULL
+ * path: none was given) and tls_required=VALUE (*tls_optional: the
+ * message says "TLS-Required: No").
  */
 static void
-take_config(int *argc, uschar ***argv, const char **path)
+take_config(int *argc, uschar ***argv, const char **path, int *tls_optional)
 {
 	*path = NULL;
-	if (*argc > 0 && (*argv)[0] != NULL &&
-	    strncmp((const char *)(*argv)[0], CONFIG_ARG,
-	    sizeof(CONFIG_ARG) - 1) == 0) {
-		*path = (const char *)(*argv)[0] + sizeof(CONFIG_ARG) - 1;
+	*tls_optional = 0;
+	while (*argc > 0 && (*argv)[0] != NULL) {
+		const char *a = (const char *)(*argv)[0];
+
+		if (strncmp(a, CONFIG_ARG, sizeof(CONFIG_ARG) - 1) == 0)
+			*path = a + sizeof(CONFIG_ARG) - 1;
+		else if (strncmp(a, TLSREQ_ARG, sizeof(TLSREQ_ARG) - 1) == 0)
+			*tls_optional = says_no(a + sizeof(TLSREQ_ARG) - 1);
+		else
+			break;
 		(*argc)--;
 		(*argv)++;
 	}
@@ -409,12 +439,12 @@ decision_for(const uschar *arg, struct memo **out, uschar **yield)
 /* Open the context and decide: the common start of the functions. */
 static int
 begin(uschar **yield, int *argc, uschar ***argv, int need,
-    const char *usage)
+    const char *usage, int *tls_optional)
 {
 	const char *config;
 	int rc;
 
-	take_config(argc, argv, &config);
+	take_config(argc, argv, &config, tls_optional);
 	if (*argc != need)
 		return fail(yield, FAIL, "stsdane: usage: %s", usage);
 	rc = module_open(config, yield);
@@ -591,18 +621,26 @@ dane_listed(const struct stsdane_decision *d, const char *host)
 	return 0;
 }
 
-/* 1: host gets treatment `what', 0: it does not, -1: unknown `what'. */
+/*
+ * 1: host gets treatment `what', 0: it does not, -1: unknown `what'.
+ * tls_optional: the message says "TLS-Required: No" (RFC 8689): nothing
+ * is required, DANE is not tried, STARTTLS still is.
+ */
 static int
-host_wants(const struct memo *m, const char *host, const char *what)
+host_wants(const struct memo *m, const char *host, const char *what,
+    int tls_optional)
 {
 	const struct stsdane_decision *d = m->d;
 	int known = strcmp(what, "require_tls") == 0 ||
 	    strcmp(what, "require_dane") == 0 ||
+	    strcmp(what, "try_dane") == 0 ||
 	    strcmp(what, "verify") == 0 || strcmp(what, "refuse") == 0;
 
 	if (!known)
 		return -1;
-	if (d == NULL)
+	if (strcmp(what, "try_dane") == 0)
+		return !tls_optional;
+	if (d == NULL || tls_optional)
 		return 0;
 	if (d->tempfail)
 		/* Never in clear, never at all: the router should have
@@ -630,10 +668,10 @@ stsdane_exim_query(uschar **yield, int argc, uschar *argv[])
 	struct line l, v;
 	struct memo *m;
 	size_t i;
-	int rc, tainted;
+	int rc, tainted, opt;
 
 	rc = begin(yield, &argc, &argv, 1, "stsdane_exim_query "
-	    "{[config=PATH]}{DOMAIN}");
+	    "{[config=PATH]}{DOMAIN}", &opt);
 	if (rc != OK)
 		return rc;
 	if ((rc = decision_for(argv[0], &m, yield)) != OK)
@@ -668,24 +706,111 @@ stsdane_exim_query(uschar **yield, int argc, uschar *argv[])
 }
 
 /*
+ * RFC 8689: the message asks that the recipient's policy be set aside.
+ * Say so in the main log (Exim puts the message id first) whenever a
+ * policy is actually set aside; the decision itself, and what is cached,
+ * stay as they are.
+ */
+static void
+log_set_aside(const struct memo *m)
+{
+	const struct stsdane_decision *d = m->d;
+	char id[128];
+
+	if (d == NULL || (d->mechanism == STSDANE_MECH_NONE && !d->tempfail))
+		return;
+	(void)snprintf(id, sizeof(id), "%s", d->policy_id != NULL ?
+	    d->policy_id : "");
+	sanitize(id);
+	if (d->mechanism == STSDANE_MECH_MTASTS)
+		log_write(0, LOG_MAIN, "stsdane: %s: TLS-Required: No: MTA-STS "
+		    "policy id %s (mode %s) set aside for this message; "
+		    "STARTTLS is still tried", m->domain, id,
+		    stsdane_mode_name(d->mode));
+	else
+		log_write(0, LOG_MAIN, "stsdane: %s: TLS-Required: No: %s "
+		    "decision%s set aside for this message; STARTTLS is still "
+		    "tried", m->domain, stsdane_mechanism_name(d->mechanism),
+		    d->tempfail ? " (tempfail)" : "");
+}
+
+/* How many of the decision's MX hosts the policy allows. */
+static size_t
+allowed_count(const struct stsdane_decision *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->ndane; i++)
+		if (d->dane[i].name != NULL &&
+		    stsdane_host_allowed(d, d->dane[i].name))
+			n++;
+	return n;
+}
+
+/* The decision's MX hosts ("10 a, 20 b"), those allowed or not. */
+static void
+mx_list(const struct stsdane_decision *d, int allowed, struct line *l)
+{
+	char num[16];
+	size_t i;
+
+	for (i = 0; i < d->ndane; i++) {
+		const char *h = d->dane[i].name;
+
+		if (h == NULL || !stsdane_host_allowed(d, h) != !allowed)
+			continue;
+		if (l->len > 0)
+			line_puts(l, ", ");
+		(void)snprintf(num, sizeof(num), "%u ", d->dane[i].preference);
+		line_puts(l, num);
+		line_puts(l, h);
+	}
+}
+
+/* "id X, mode M, mx: P1 P2, source S": what a log line says of a policy. */
+static void
+policy_words(const struct stsdane_decision *d, char *out, size_t outlen)
+{
+	char mx[512];
+	struct line l = { mx, 0, sizeof(mx), 0 };
+	size_t i;
+
+	mx[0] = '\0';
+	for (i = 0; i < d->nmx; i++) {
+		if (i > 0)
+			line_puts(&l, " ");
+		line_puts(&l, d->mx[i]);
+	}
+	(void)snprintf(out, outlen, "id %s, mode %s, mx: %s, decision from "
+	    "%s", d->policy_id != NULL ? d->policy_id : "",
+	    stsdane_mode_name(d->mode), mx, stsdane_source_name(d->source));
+	sanitize(out);
+}
+
+/*
  * The router's question, which must never fail: Exim skips a router whose
  * condition fails to expand, and the mail would go on to be delivered
  * without the module.  "" when delivery may go on; otherwise why it must
- * be deferred: a tempfail decision, a configuration that cannot be used
+ * be deferred: a tempfail decision, an MTA-STS enforce policy that allows
+ * none of the domain's MX hosts, a configuration that cannot be used
  * (also written once to the panic log), or a decision that cannot be made.
+ * A message that says "TLS-Required: No" is never deferred for the
+ * decision (RFC 8689): that is logged.
  */
 EXIM_EXPORT int
 stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
 {
-	char msg[MSG_LEN];
+	char msg[MSG_LEN], words[MSG_LEN / 2], hosts[MSG_LEN / 2];
+	struct line l = { hosts, 0, sizeof(hosts), 0 };
 	const char *config;
+	const struct stsdane_decision *d;
 	struct memo *m;
-	int rc;
+	int rc, opt;
 
-	take_config(&argc, &argv, &config);
+	take_config(&argc, &argv, &config, &opt);
 	if (argc != 1)
 		return give(yield, "stsdane: usage: stsdane_exim_defer "
-		    "{[config=PATH]}{DOMAIN}", 0);
+		    "{[config=PATH]}{[tls_required=VALUE]}{DOMAIN}", 0);
 	rc = module_open(config, yield);
 	if (rc == ERROR)
 		log_write(0, LOG_MAIN | LOG_PANIC, "%s", (const char *)*yield);
@@ -693,12 +818,126 @@ stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
 		rc = decision_for(argv[0], &m, yield);
 	if (rc != OK)
 		return OK;
-	if (m->d == NULL || !m->d->tempfail)
+	d = m->d;
+	if (opt) {
+		log_set_aside(m);
 		return give(yield, "", 0);
-	(void)snprintf(msg, sizeof(msg), "stsdane: %s", m->d->reason != NULL ?
-	    m->d->reason : "decision is tempfail");
+	}
+	if (d == NULL)
+		return give(yield, "", 0);
+	if (d->tempfail) {
+		(void)snprintf(msg, sizeof(msg), "stsdane: %s",
+		    d->reason != NULL ? d->reason : "decision is tempfail");
+		sanitize(msg);
+		return give(yield, msg, 1);
+	}
+	if (!mtasts_enforce(d) || d->no_mail || d->ndane == 0 ||
+	    allowed_count(d) > 0)
+		return give(yield, "", 0);
+	hosts[0] = '\0';
+	mx_list(d, 0, &l);
+	policy_words(d, words, sizeof(words));
+	(void)snprintf(msg, sizeof(msg), "stsdane: %s: no MX host is allowed "
+	    "by the MTA-STS policy (%s); MX hosts: %s", m->domain, words,
+	    hosts);
 	sanitize(msg);
 	return give(yield, msg, 1);
+}
+
+/* A small generator for shuffling; quality is not the point. */
+static unsigned
+next_random(void)
+{
+	static unsigned x;
+
+	if (x == 0)
+		x = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ 1u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/*
+ * The manualroute router's route_data for an MTA-STS enforce domain: the
+ * MX hosts the policy allows, best preference first, hosts of equal
+ * preference in random order (RFC 5321 5.1), then " bydns".  Exim's
+ * dnslookup router keeps one host per address, the first; when that one
+ * is an MX host the policy forbids, the allowed hosts behind it at the
+ * same address would never be tried.  Routing to the allowed hosts alone
+ * avoids that.  The hosts left out are logged.  "" (the router declines,
+ * the dnslookup router routes as usual) for every other decision, and
+ * for a message that says "TLS-Required: No".  Errors answer "" too: the
+ * defer router before this one has deferred such a domain already, and
+ * the transport refuses every host without a decision.
+ */
+EXIM_EXPORT int
+stsdane_exim_route(uschar **yield, int argc, uschar *argv[])
+{
+	char words[MSG_LEN / 2], left[MSG_LEN / 2];
+	struct line out, lo = { left, 0, sizeof(left), 0 };
+	const struct stsdane_decision *d;
+	size_t i, j, *order;
+	struct memo *m;
+	int rc, opt;
+
+	rc = begin(yield, &argc, &argv, 1, "stsdane_exim_route "
+	    "{[config=PATH]}{[tls_required=VALUE]}{DOMAIN}", &opt);
+	if (rc == OK)
+		rc = decision_for(argv[0], &m, yield);
+	if (rc != OK || opt)
+		return give(yield, "", 0);
+	d = m->d;
+	if (d == NULL || d->tempfail || d->no_mail || !mtasts_enforce(d) ||
+	    d->ndane == 0)
+		return give(yield, "", 0);
+	order = calloc(d->ndane, sizeof(*order));
+	memset(&out, 0, sizeof(out));
+	out.buf = malloc(LINE_CAP);
+	out.cap = LINE_CAP;
+	if (order == NULL || out.buf == NULL) {
+		free(order);
+		free(out.buf);
+		return give(yield, "", 0);
+	}
+	out.buf[0] = '\0';
+	/* Shuffle each run of equal preference (the list is sorted). */
+	for (i = 0; i < d->ndane; i++) {
+		order[i] = i;
+		for (j = i; j > 0 && d->dane[order[j - 1]].preference ==
+		    d->dane[i].preference; j--)
+			;
+		j += next_random() % (i - j + 1);
+		order[i] = order[j];
+		order[j] = i;
+	}
+	for (i = 0; i < d->ndane; i++) {
+		const char *h = d->dane[order[i]].name;
+
+		if (h == NULL || !stsdane_host_allowed(d, h))
+			continue;
+		if (out.len > 0)
+			line_puts(&out, ":");
+		line_puts(&out, h);
+	}
+	free(order);
+	if (out.over || out.len == 0) {
+		free(out.buf);
+		return give(yield, "", 0);
+	}
+	line_puts(&out, " bydns");
+	left[0] = '\0';
+	mx_list(d, 0, &lo);
+	if (lo.len > 0) {
+		policy_words(d, words, sizeof(words));
+		log_write(0, LOG_MAIN, "stsdane: %s: MX %s not allowed by the "
+		    "MTA-STS policy (%s): routing to the allowed MX hosts "
+		    "only", m->domain, left, words);
+	}
+	sanitize(out.buf);
+	rc = give(yield, out.buf, 1);
+	free(out.buf);
+	return rc;
 }
 
 EXIM_EXPORT int
@@ -707,10 +946,10 @@ stsdane_exim_field(uschar **yield, int argc, uschar *argv[])
 	struct line l;
 	struct memo *m;
 	char *buf;
-	int rc, tainted;
+	int rc, tainted, opt;
 
 	rc = begin(yield, &argc, &argv, 2, "stsdane_exim_field "
-	    "{[config=PATH]}{DOMAIN}{FIELD}");
+	    "{[config=PATH]}{DOMAIN}{FIELD}", &opt);
 	if (rc != OK)
 		return rc;
 	if ((rc = decision_for(argv[0], &m, yield)) != OK)
@@ -750,11 +989,11 @@ stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[])
 	char host[NAME_MAX_LEN + 1];
 	const char *safe;
 	struct memo *m;
-	int rc, want;
+	int rc, want, opt;
 
 	rc = begin(yield, &argc, &argv, 3, "stsdane_exim_hosts "
-	    "{[config=PATH]}{DOMAIN}{HOST}{require_tls|require_dane|verify|"
-	    "refuse}");
+	    "{[config=PATH]}{[tls_required=VALUE]}{DOMAIN}{HOST}"
+	    "{require_tls|require_dane|try_dane|verify|refuse}", &opt);
 	if (rc == OK)
 		rc = decision_for(argv[0], &m, yield);
 	if (rc != OK) {
@@ -770,7 +1009,7 @@ stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[])
 	if (normalize(argv[1] != NULL ? (const char *)argv[1] : "", host,
 	    sizeof(host)) < 0)
 		host[0] = '\0';
-	want = host_wants(m, host, (const char *)argv[2]);
+	want = host_wants(m, host, (const char *)argv[2], opt);
 	if (want < 0) {
 		log_write(0, LOG_MAIN, "stsdane: unknown host treatment "
 		    "'%.64s': host list is '*'", (const char *)argv[2]);
@@ -787,10 +1026,10 @@ EXIM_EXPORT int
 stsdane_exim_ca_file(uschar **yield, int argc, uschar *argv[])
 {
 	const char *ca;
-	int rc;
+	int rc, opt;
 
 	rc = begin(yield, &argc, &argv, 0, "stsdane_exim_ca_file "
-	    "{[config=PATH]}");
+	    "{[config=PATH]}", &opt);
 	if (rc != OK)
 		return rc;
 	ca = stsdane_get(S.ctx, "ca_file");
@@ -804,6 +1043,55 @@ exim_var(const char *name)
 	uschar *v = expand_string((uschar *)name);
 
 	return v != NULL ? (const char *)v : "";
+}
+
+/*
+ * Exim names a host reached through a CNAME by the end of the chain ($host
+ * is the canonical name), while the MTA-STS policy, the manualroute
+ * router and the certificate check (Exim verifies the name at the head of
+ * the chain) all use the MX host name.  So a host that is not itself one
+ * of the decision's MX hosts is let through when Exim's DNS shows it as
+ * the CNAME target, at most 4 links down, of an MX host the policy
+ * allows.  Only then: an MX host the policy forbids stays forbidden.
+ */
+static int
+cname_of_allowed(const struct memo *m, const char *host)
+{
+	const struct stsdane_decision *d = m->d;
+	char q[NAME_MAX_LEN + 64], cur[NAME_MAX_LEN + 1];
+	size_t i;
+	int hop;
+
+	if (host[0] == '\0')
+		return 0;
+	for (i = 0; i < d->ndane; i++)
+		if (same_host(d->dane[i].name, host))
+			return 0;	/* an MX host in its own right */
+	for (i = 0; i < d->ndane; i++) {
+		if (d->dane[i].name == NULL ||
+		    !stsdane_host_allowed(d, d->dane[i].name))
+			continue;
+		(void)snprintf(cur, sizeof(cur), "%s", d->dane[i].name);
+		for (hop = 0; hop < 4; hop++) {
+			const char *t;
+
+			if (strpbrk(cur, "{}$\\") != NULL)
+				break;
+			(void)snprintf(q, sizeof(q),
+			    "${lookup dnsdb{defer_never,cname=%s}}", cur);
+			t = exim_var(q);
+			if (t[0] == '\0' || normalize(t, cur, sizeof(cur)) < 0)
+				break;
+			if (strcmp(cur, host) == 0) {
+				if (debugging())
+					debug_printf("stsdane: %s: %s is the "
+					    "CNAME target of MX host %s\n",
+					    m->domain, host, d->dane[i].name);
+				return 1;
+			}
+		}
+	}
+	return 0;
 }
 
 static int
@@ -836,7 +1124,8 @@ event_tcp_connect(uschar **yield, const struct memo *m, const char *host,
 	}
 	if (d->mechanism != STSDANE_MECH_MTASTS ||
 	    d->mode == STSDANE_MODE_NONE ||
-	    (host[0] != '\0' && stsdane_host_allowed(d, host)))
+	    (host[0] != '\0' && stsdane_host_allowed(d, host)) ||
+	    cname_of_allowed(m, host))
 		return give(yield, "", 0);
 	(void)snprintf(why, sizeof(why), "%s", d->policy_id != NULL ?
 	    d->policy_id : "");
@@ -956,9 +1245,9 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 	char host[NAME_MAX_LEN + 1];
 	const char *config, *event, *addr;
 	struct memo *m;
-	int rc, connect, cert;
+	int rc, connect, cert, opt;
 
-	take_config(&argc, &argv, &config);
+	take_config(&argc, &argv, &config, &opt);
 	event = argc > 0 && argv[0] != NULL ? (const char *)argv[0] : "";
 	connect = strcmp(event, "tcp:connect") == 0;
 	cert = strcmp(event, "tls:cert") == 0;
@@ -967,7 +1256,8 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 		return give(yield, "", 0);
 	if (argc != 4)
 		rc = fail(yield, FAIL, "stsdane: usage: stsdane_exim_event "
-		    "{[config=PATH]}{EVENT}{DOMAIN}{HOST}{ADDRESS}");
+		    "{[config=PATH]}{[tls_required=VALUE]}{EVENT}{DOMAIN}"
+		    "{HOST}{ADDRESS}");
 	else
 		rc = module_open(config, yield);
 	if (rc == OK && normalize(argv[2] != NULL ? (const char *)argv[2] :
@@ -985,6 +1275,9 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 		    "the certificate of", addr);
 		return OK;
 	}
+	/* RFC 8689: the router logged that the policy is set aside. */
+	if (opt && (connect || cert || strcmp(event, "msg:delivery") == 0))
+		return give(yield, "", 0);
 	if (connect)
 		return event_tcp_connect(yield, m, host, addr);
 	if (cert)

@@ -1323,6 +1323,10 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 		cache_store(env, "ans", domain, d, now);
 	} else if (d->tempfail) {
 		cache_forget(env, "ans", domain);
+	} else if (horizon <= now) {
+		/* A part of it is already stale (a TTL of 0): this answer is
+		   for this call only, and no tier above may keep it. */
+		d->expires = now;
 	}
 	*out = d;
 out:
