@@ -644,6 +644,20 @@ case " $CONFS " in
 	;;
 esac
 
+# exim -bt: how an administrator sees the routing before trying it.
+for c in single deb; do
+	case " $CONFS " in *" $c "*) ;; *) continue ;; esac
+	t="$c: exim -bt routes an enforce domain to its allowed MX host only (sa-deep.test)"
+	tx "$c" -bt u@sa-deep.test > "$T/bt-$c.out" 2>&1
+	if grep -q 'router = stsdane_mtasts' "$T/bt-$c.out" &&
+	    grep -q 'host mx\.sa-deep\.test \[127\.0\.3\.5\]' "$T/bt-$c.out" &&
+	    ! grep -Eq '^ *host (mx\.deep\.)?sa-deep\.test ' "$T/bt-$c.out"; then
+		ok "$t"
+	else
+		notok "$t" "$(tr '\n' ' ' < "$T/bt-$c.out" | cut -c1-300)"
+	fi
+done
+
 # ---------------------------------------------------------------- global checks
 
 t="receivers: nothing received in clear text but for domains without policy"
@@ -669,6 +683,16 @@ for c in $CONFS; do
 	[ -s "$T/$c/log/paniclog" ] && bad="$bad $(head -1 "$T/$c/log/paniclog")"
 done
 if [ -z "$bad" ]; then ok "$t"; else notok "$t" "$(echo "$bad" | head -2)"; fi
+
+t="docs/exim.md: every log and output sample is one this run produced"
+if out=$(python3 "$ROOT/tests/e2e/doc_samples.py" "$ROOT/docs/exim.md" \
+    "single=$T/single/log/mainlog" "deb=$T/deb/log/mainlog" \
+    "badconf=$T/badconf/log/mainlog" "nocache=$T/nocache/log/mainlog" \
+    "bt=$T/bt-single.out,$T/bt-deb.out" 2>&1); then
+	ok "$t ($(echo "$out" | tail -1))"
+else
+	notok "$t" "$(echo "$out" | head -3)"
+fi
 
 echo "# $(($(date +%s) - T0)) s"
 summary
