@@ -10,6 +10,7 @@
 #              unit tests again under AddressSanitizer + UBSan
 #   unit       Criterion unit tests only
 #   integration  integration tests only (needs root for the local world)
+#   postfix-e2e  stsdane-policyd with Debian's Postfix (needs root)
 #   bench      benchmarks (see docs/performance.md)
 #   install    install under $(DESTDIR)$(PREFIX)
 #   clean      remove build/
@@ -21,6 +22,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 PKGLIBDIR ?= $(LIBDIR)/stsdane
 INCLUDEDIR ?= $(PREFIX)/include
@@ -107,7 +109,18 @@ ifneq ($(EXIM_SRC),)
 PROGRAMS += $(EXIM_MODULE)
 endif
 
-.PHONY: all demo check unit unit-asan integration e2e bench install \
+# stsdane-policyd, the Postfix socketmap server (postfix/, docs/postfix.md):
+# the library's objects linked in, as the Exim module has them.
+POLICYD_SRC = $(wildcard postfix/*.c)
+POLICYD_OBJ = $(POLICYD_SRC:postfix/%.c=$(BUILD)/obj/postfix/%.o)
+POLICYD = $(BUILD)/stsdane-policyd
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+PROGRAMS += $(POLICYD)
+# The pure parts of it, for the unit tests.
+UNIT_OBJ += $(BUILD)/obj/postfix/netstring.o $(BUILD)/obj/postfix/answer.o \
+	$(BUILD)/obj/postfix/pconf.o
+
+.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench install \
 	uninstall clean deps world-start world-stop testbins
 .DELETE_ON_ERROR:
 
@@ -131,9 +144,17 @@ $(BUILD)/obj/exim/%.o: exim/%.c $(wildcard exim/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I/usr/include/exim4 -c -o $@ $<
 
-$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
+$(BUILD)/obj/postfix/%.o: postfix/%.c $(wildcard postfix/*.h) include/stsdane.h
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(POLICYD): $(POLICYD_OBJ) $(LIB_OBJ)
+	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(POLICYD_OBJ) $(LIB_OBJ) \
+		$(DEP_LIBS) $(SYSTEMD_LIBS)
+
+$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -Ipostfix -c -o $@ $<
 
 $(LIBRARY): $(LIB_OBJ) src/api/libstsdane.map
 	$(QUIET_LD)$(CC) -shared -Wl,-soname,libstsdane.so.$(SOVERSION) \
@@ -186,11 +207,16 @@ integration: all
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
 
+# stsdane-policyd with a real Postfix, and its protocol (tests/postfix).
+postfix-e2e: all
+	BUILD=$(BUILD) sh tests/postfix/run.sh
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
 	@if [ -f tests/e2e/run.sh ]; then $(MAKE) e2e; fi
+	$(MAKE) postfix-e2e
 	$(MAKE) unit-asan
 
 demo: deps
@@ -223,9 +249,14 @@ install: all
 		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(POLICYD) $(DESTDIR)$(SBINDIR)/
+	install -m 644 postfix/stsdane-policyd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/postfix.md postfix/stsdane-policyd.conf.example \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(UNITDIR)
-	for f in docs/systemd/*; do \
-		sed -e 's|@BINDIR@|$(BINDIR)|g' \
+	for f in docs/systemd/* postfix/*.service postfix/*.socket; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$f" \
 		    > $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
 	done
@@ -235,7 +266,9 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libstsdane.so \
 		$(DESTDIR)$(BINDIR)/sts-dane-query \
 		$(DESTDIR)$(INCLUDEDIR)/stsdane.h \
-		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1
+		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1 \
+		$(DESTDIR)$(SBINDIR)/stsdane-policyd \
+		$(DESTDIR)$(MANDIR)/man8/stsdane-policyd.8
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -17,16 +17,23 @@
  *	struct stsdane_decision *d;
  *	if (stsdane_query(ctx, "example.com", 0, &d) == STSDANE_OK) {
  *		if (d->tempfail)          defer the message
- *		else if (d->require_tls)  use TLS, only to hosts that
- *		                          stsdane_host_allowed(d, host) accepts,
- *		                          and verify with stsdane_verify_chain()
+ *		else                      per MX host, ask
+ *		                          stsdane_host_check(d, host, &r):
+ *		                          connect only if r.connect, TLS if
+ *		                          r.require_tls, then verify with
+ *		                          stsdane_verify_chain()
  *		stsdane_decision_free(d);
  *	}
  *	stsdane_free(ctx);
  *
  * Conventions: functions return STSDANE_OK (0) or a negative STSDANE_ERR_*
  * code; a context keeps a detailed message for the last error, returned by
- * stsdane_error().  Everything the library allocates for the caller is
+ * stsdane_error().  For stsdane_query() in particular: every network
+ * outcome (no record, SERVFAIL, timeout, DNSSEC bogus, a failed fetch) is
+ * a decision, STSDANE_OK, with tempfail set where the sender must defer;
+ * an error means a resource failure (memory, a resolver that cannot be
+ * set up) or a bad argument; a domain that is not a DNS name gets
+ * STSDANE_ERR_NAME, which a caller may treat as "no policy".  Everything the library allocates for the caller is
  * released by the matching _free() function.  A context is not thread-safe;
  * use one per thread.
  *
@@ -65,7 +72,8 @@ enum stsdane_err {
 	STSDANE_ERR_VERSION = -11,	/* unsupported interface version */
 	STSDANE_ERR_NOTFOUND = -12,	/* no such entry */
 	STSDANE_ERR_VERIFY = -13,	/* certificate does not satisfy decision */
-	STSDANE_ERR_NETWORK = -14	/* connection failed or timed out */
+	STSDANE_ERR_NETWORK = -14,	/* connection failed or timed out */
+	STSDANE_ERR_NAME = -15		/* not a DNS domain (or host) name */
 };
 
 const char *stsdane_strerror(int err);
@@ -202,7 +210,16 @@ void stsdane_free(stsdane_ctx *ctx);
 typedef void stsdane_log_fn(void *arg, int level, const char *msg);
 void stsdane_set_log(stsdane_ctx *ctx, stsdane_log_fn *fn, void *arg);
 
-/* Decide for a recipient domain. */
+/*
+ * Decide for a recipient domain.  The context remembers its decisions:
+ * asked again, it hands out a copy of the same decision until that
+ * decision's expiry, and keeps a tempfail, or a decision with no
+ * lifetime of its own, for 30 seconds, so that the several questions one
+ * delivery asks (an MTA's router, transport options, events) see one
+ * answer.  A tempfail is never written to the shared cache.
+ * STSDANE_QUERY_NO_CACHE bypasses all of it; STSDANE_QUERY_REFRESH
+ * decides from the network and remembers the result.
+ */
 int stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_decision **out);
 void stsdane_decision_free(struct stsdane_decision *d);
@@ -212,6 +229,58 @@ void stsdane_decision_free(struct stsdane_decision *d);
  * 1: yes, 0: no.  Without a policy every host is allowed.
  */
 int stsdane_host_allowed(const struct stsdane_decision *d, const char *host);
+
+/*
+ * What a caller may do with one MX host under a decision.  This is the
+ * one answer every adapter uses (the Exim module, the probe,
+ * stsdane_verify_chain()); callers must not work it out for themselves.
+ *
+ * Rules: a tempfail decision allows no connection (defer), and should a
+ * caller connect anyway, TLS and verification are required; a null MX
+ * allows none; DANE allows the hosts of the DNSSEC-validated MX RRset
+ * (found by name, else by TLSA base domain) but those whose lookups
+ * failed, requires TLS of them, and DANE verification of those with
+ * usable TLSA records; MTA-STS enforce
+ * allows the hosts the policy lists, requiring TLS and a certificate
+ * that verifies under the CA file and names the host; MTA-STS testing
+ * allows every host (RFC 8461 5: deliver, report), and says what
+ * enforce would have refused; no policy allows every host.
+ */
+enum stsdane_refusal {
+	STSDANE_REFUSE_NONE = 0,	/* nothing to refuse */
+	STSDANE_REFUSE_TEMPFAIL,	/* the decision is to defer */
+	STSDANE_REFUSE_NO_MAIL,		/* null MX: the domain takes no mail */
+	STSDANE_REFUSE_NOT_IN_POLICY,	/* the MTA-STS policy does not list it */
+	STSDANE_REFUSE_NOT_IN_MX	/* not in the validated MX RRset of a
+					   DANE domain */
+};
+
+struct stsdane_host_rules {
+	int connect;			/* 1: a connection may be made */
+	enum stsdane_refusal refusal;	/* why not; with connect 1, what an
+					   enforced policy would refuse */
+	int report_only;		/* 1: refusal is to be reported, not
+					   applied (MTA-STS testing) */
+	int enforce;			/* 1: a failed check stops delivery;
+					   0: it is only reported */
+	int require_tls;		/* 1: never in clear text */
+	int require_dane;		/* 1: verify by DANE (usable TLSA) */
+	int verify_pkix;		/* 1: the chain must verify under the
+					   CA file and carry pkix_name */
+	char pkix_name[256];		/* the name the certificate must show,
+					   lower case; "" without PKIX */
+	const struct stsdane_dane_host *dane;	/* this host in d->dane, or
+					   NULL; points into d */
+};
+
+/*
+ * Fill *out for MX host `host' under d.  STSDANE_OK; STSDANE_ERR_INVAL
+ * for NULL arguments; STSDANE_ERR_NAME when host is not a DNS host name
+ * (out is then filled as for a host no list names: fail closed).
+ */
+int stsdane_host_check(const struct stsdane_decision *d, const char *host,
+    struct stsdane_host_rules *out);
+const char *stsdane_refusal_name(enum stsdane_refusal r);
 
 /* Names for the enums, for logs and JSON. */
 const char *stsdane_mechanism_name(enum stsdane_mechanism m);
@@ -250,6 +319,26 @@ int stsdane_mx_match(const char *pattern, const char *host);
  */
 int stsdane_txt_check(const char *const *records, const size_t *lens,
     size_t n, char id[33], char *err, size_t errlen);
+
+/*
+ * The TXT record set at _smtp._tls.DOMAIN (RFC 8460 section 3): n
+ * records, each the concatenation of its strings.  Records that do not
+ * begin with v=TLSRPTv1 are discarded; exactly one must remain and
+ * parse.  STSDANE_OK with *out set: rua lists the destinations a sender
+ * can use (mailto: and https: URIs, in record order; URIs of other
+ * schemes are ignored and counted, nrua may then be 0);
+ * STSDANE_ERR_NOTFOUND when no record begins with v=TLSRPTv1;
+ * STSDANE_ERR_SYNTAX with the reason in err (two such records, a
+ * malformed field or URI, no rua field).  Free with stsdane_tlsrpt_free().
+ */
+struct stsdane_tlsrpt {
+	size_t nrua;
+	char **rua;			/* "mailto:..." or "https://..." */
+	size_t nignored;		/* URIs of other schemes */
+};
+int stsdane_tlsrpt_check(const char *const *records, const size_t *lens,
+    size_t n, struct stsdane_tlsrpt **out, char *err, size_t errlen);
+void stsdane_tlsrpt_free(struct stsdane_tlsrpt *r);
 
 /*
  * Is one TLSA record, in presentation form "U S M HEX", usable for SMTP
@@ -313,8 +402,11 @@ void stsdane_probe_free(struct stsdane_probe *p);
  * Cache administration, for cron jobs and people.  The cache holds, per
  * domain, records of these kinds: "sts" (the last valid MTA-STS policy),
  * "txt" (the TXT id last seen, until it is due to be looked at again),
- * "dane" (the DANE result, until its smallest TTL), "neg" (no policy,
- * for a bounded time).
+ * "dane" (the DANE result, or "DANE does not apply", until its smallest
+ * TTL), "neg" (no policy, or a recent failure, for a bounded time), "ans"
+ * (the final decision).  stsdane_cache_list() hands out only the
+ * decisions: "sts", "ans", and "dane" records where DANE applies; the
+ * markers are not decisions and are not listed.
  */
 typedef int stsdane_cache_fn(void *arg, const char *kind,
     const struct stsdane_decision *d, int64_t learned);
@@ -380,6 +472,13 @@ struct stsdane_plugin {
 	int (*cache_flush)(stsdane_ctx *, const char *);
 	int (*cache_refresh)(stsdane_ctx *, int64_t, stsdane_refresh_fn *,
 	    void *, size_t *);
+	/* appended later; present when size covers them */
+	int (*host_check)(const struct stsdane_decision *, const char *,
+	    struct stsdane_host_rules *);
+	const char *(*refusal_name)(enum stsdane_refusal);
+	int (*tlsrpt_check)(const char *const *, const size_t *, size_t,
+	    struct stsdane_tlsrpt **, char *, size_t);
+	void (*tlsrpt_free)(struct stsdane_tlsrpt *);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "util.h"
 
 static const char *
 plugin_version(void)
@@ -68,6 +68,10 @@ static const struct stsdane_plugin plugin_v1 = {
 	.cache_list = stsdane_cache_list,
 	.cache_flush = stsdane_cache_flush,
 	.cache_refresh = stsdane_cache_refresh,
+	.host_check = stsdane_host_check,
+	.refusal_name = stsdane_refusal_name,
+	.tlsrpt_check = stsdane_tlsrpt_check,
+	.tlsrpt_free = stsdane_tlsrpt_free,
 };
 
 SD_EXPORT const struct stsdane_plugin *

@@ -29,7 +29,7 @@
 #include <strings.h>
 
 #include "fetch.h"
-#include "internal.h"
+#include "util.h"
 
 struct fetch_curl {
 	CURLM *multi;

@@ -4,7 +4,7 @@
  * SUMMARY
  *	the one place that knows every configuration key
  * SYNOPSIS
- *	#include "internal.h"
+ *	#include "util.h"
  *
  *	void settings_init(struct settings *s)
  *	void settings_release(struct settings *s)
@@ -58,7 +58,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "config.h"
 
 #define CONFIG_LINE_MAX 4096
 #define QUOTE_MAX 64

@@ -41,7 +41,8 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "sts_txt.h"
 
 #define STS_VERSION "v=STSv1"
 #define STS_VERSION_LEN (sizeof(STS_VERSION) - 1)
@@ -260,4 +261,23 @@ stsdane_txt_check(const char *const *records, const size_t *lens, size_t n,
 		return STSDANE_ERR_SYNTAX;
 	}
 	return STSDANE_OK;
+}
+
+enum sts_txt_result
+sts_txt_eval(const char *const *records, const size_t *lens, size_t n,
+    char id[33], char *err, size_t errlen)
+{
+	size_t i, found = 0;
+	int rc = stsdane_txt_check(records, lens, n, id, err, errlen);
+
+	if (rc == STSDANE_OK)
+		return STS_TXT_VALID;
+	if (rc == STSDANE_ERR_NOTFOUND)
+		return STS_TXT_NONE;
+	if (rc != STSDANE_ERR_SYNTAX)
+		return STS_TXT_INVAL;
+	for (i = 0; i < n; i++)
+		if (records[i] != NULL && is_candidate(records[i], lens[i]))
+			found++;
+	return found > 1 ? STS_TXT_MULTIPLE : STS_TXT_SYNTAX;
 }

@@ -1,6 +1,10 @@
 /*
  * fakes.h - scripted DNS, fetch, cache and clock for unit tests
  *
+ * One header for the fakes of tests/unit/: fake_dns.c, fake_fetch.c,
+ * fake_cache.c, wire.c (the RDATA encoder) and fake_env.c (the clock
+ * and the decide_env that wires them together).
+ *
  * The decision module reaches the network, the cache and the clock only
  * through struct decide_env; these fakes fill it with state a test
  * controls and record what was asked of them, so that a test can say
@@ -37,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "decide.h"
 
 #define FAKE_MAX_SETS 48

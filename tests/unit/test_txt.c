@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 #define S(lit) {lit, sizeof(lit) - 1}
 

@@ -285,6 +285,8 @@ done
 . "$HERE/exim-world.sh"
 # The cache scenarios (tests/integration/run.sh): versioned zones.
 . "$HERE/cache-world.sh"
+# The Postfix end-to-end scenarios (tests/postfix): wildcard depth.
+. "$HERE/postfix-world.sh"
 
 ID=20240101T000000
 
@@ -459,6 +461,7 @@ write_zones() {
 	} >> "$z"
 	exim_world_zones "$z"
 	cache_world_zones "$z"
+	postfix_world_zones "$z"
 }
 
 # sign ZONE [INCEPTION EXPIRATION]: key, signed zone, DS into $W/dns/ds.
@@ -712,6 +715,7 @@ EOF
 		vhost mta-sts.unknownca.test unknownca unknownca.test ""
 		exim_world_vhosts
 		cache_world_vhosts
+		postfix_world_vhosts
 		echo "}"
 	} > "$W/nginx/nginx.conf"
 }
@@ -804,6 +808,7 @@ make_receivers() {
 	make_receiver rx-sts $RX_STS mx.enforce.test yes "$p/rx-sts.pem" \
 	    "$p/rx-sts.key" $STS_DOMAINS wild.test
 	exim_world_receivers
+	postfix_world_receivers
 }
 
 # ---------------------------------------------------------------- versions

@@ -311,7 +311,8 @@ cmd_query(const struct options *o, const char *domain)
 		fprintf(stderr, "sts-dane-query: %s: %s\n", domain,
 		    P->error(ctx));
 		P->close(ctx);
-		return rc == STSDANE_ERR_INVAL ? EX_USAGE : EX_INTERNAL;
+		return rc == STSDANE_ERR_INVAL || rc == STSDANE_ERR_NAME ?
+		    EX_USAGE : EX_INTERNAL;
 	}
 	if (o->json) {
 		json_init(&j, stdout);
@@ -357,7 +358,8 @@ cmd_probe(const struct options *o, const char *domain)
 		fprintf(stderr, "sts-dane-query: probe %s: %s\n", domain,
 		    P->error(ctx));
 		P->close(ctx);
-		return rc == STSDANE_ERR_INVAL ? EX_USAGE : EX_INTERNAL;
+		return rc == STSDANE_ERR_INVAL || rc == STSDANE_ERR_NAME ?
+		    EX_USAGE : EX_INTERNAL;
 	}
 	for (i = 0; i < p->nhosts; i++)
 		if (p->hosts[i].verdict == NULL ||

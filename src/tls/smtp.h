@@ -1,0 +1,48 @@
+/*
+ * smtp.h - the SMTP/TLS session of stsdane_probe(), split out for tests
+ */
+#ifndef STSDANE_SMTP_H
+#define STSDANE_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stsdane.h"
+
+struct smtp_reply {
+	int code;		/* e.g. 250 */
+	int starttls;		/* a line after the first is "STARTTLS" */
+	size_t nlines;
+	char text[256];		/* first line after the code, for messages */
+};
+/*
+ * One complete reply at the start of buf: 1 (with *used bytes), 0 when
+ * more input is needed, -1 on garbage or a reply over the bounds (err).
+ */
+int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
+    size_t *used, char *err, size_t errlen);
+/* Greeting, EHLO, STARTTLS, handshake, verification on connected fd. */
+void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+    const char *host, int fd, const char *ehlo, unsigned step_ms,
+    struct stsdane_probe_host *h);
+
+/* Shared with probe_run.c. */
+#define PROBE_STEP_MS 10000u	/* one read, write, connect or handshake */
+#define PROBE_HOST_MS 60000u	/* everything for one host */
+/* Replace *dst by a copy of src ("" for NULL); 0, or -1 (ENOMEM). */
+int set_str(char **dst, const char *src);
+/* Set h's verdict word and its reason. */
+void set_verdict(struct stsdane_probe_host *h, const char *verdict,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Wait for fd to be ready for events until deadline (sd_mono_ms): 1 or
+   0 on time-out. */
+int wait_fd(int fd, short events, int64_t deadline);
+
+/* probe_run.c, apart for tests: p->decision's MX hosts into p->hosts
+   (STSDANE_OK or STSDANE_ERR_NOMEM), then each probed through env. */
+struct decide_env;
+int take_hosts(struct stsdane_probe *p);
+void probe_hosts(stsdane_ctx *ctx, struct decide_env *env,
+    struct stsdane_probe *p);
+
+#endif /* STSDANE_SMTP_H */
