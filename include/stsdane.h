@@ -186,6 +186,8 @@ struct stsdane_decision {
 /* Flags for stsdane_query(). */
 #define STSDANE_QUERY_NO_CACHE	0x1u	/* neither read nor write the cache */
 #define STSDANE_QUERY_REFRESH	0x2u	/* ignore cached data, then store */
+#define STSDANE_QUERY_CACHE_ONLY 0x4u	/* what is remembered, or
+					   STSDANE_ERR_NOTFOUND: no network */
 
 /*
  * Context.  Settings (stsdane_load_config(), stsdane_set()) are accepted
@@ -218,7 +220,13 @@ void stsdane_set_log(stsdane_ctx *ctx, stsdane_log_fn *fn, void *arg);
  * delivery asks (an MTA's router, transport options, events) see one
  * answer.  A tempfail is never written to the shared cache.
  * STSDANE_QUERY_NO_CACHE bypasses all of it; STSDANE_QUERY_REFRESH
- * decides from the network and remembers the result.
+ * decides from the network and remembers the result;
+ * STSDANE_QUERY_CACHE_ONLY answers from what is remembered (memo,
+ * answers file, database) and returns STSDANE_ERR_NOTFOUND, touching
+ * neither DNS nor HTTPS, when that does not decide: for an event loop
+ * that must not block (the Postfix policy server), which hands the
+ * misses to threads of its own.  It goes with neither of the others
+ * (STSDANE_ERR_INVAL).
  */
 int stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_decision **out);

@@ -211,6 +211,12 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 			*out = d;
 			return STSDANE_OK;
 		}
+		if (flags & STSDANE_QUERY_CACHE_ONLY) {
+			stsdane_decision_free(policy);
+			(void)sd_snprintf(err, errlen, "no remembered decision "
+			    "for '%s'", domain);
+			return STSDANE_ERR_NOTFOUND;
+		}
 	} else {
 		policy = remember_policy_get(env->mem, domain, now);
 	}

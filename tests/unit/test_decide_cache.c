@@ -713,3 +713,32 @@ Test(decide_tiers, answer_with_a_stale_part_is_not_kept)
 	unlink(path);
 	rmdir(dir);
 }
+
+/* Cache-only: what is remembered, or NOTFOUND without any DNS or HTTPS. */
+Test(decide_tiers, cache_only_never_goes_to_the_network)
+{
+	struct fake_env *w = world_new(1, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d = NULL;
+	char err[128];
+
+	sts_world(w);
+	with_tiers(w, 8, NULL);
+	cr_expect_eq(decide(&w->env, "a.test", STSDANE_QUERY_CACHE_ONLY, &d,
+	    err, sizeof(err)), STSDANE_ERR_NOTFOUND);
+	cr_expect_null(d);
+	cr_expect_eq(w->dns.nasked, 0);
+	cr_expect_eq(w->nget_dns, 0, "resolver set up");
+	cr_expect_eq(w->fetch.nstart, 0);
+
+	d = run(w, "a.test", 0);
+	stsdane_decision_free(d);
+	reset_counts(w);
+	d = NULL;
+	cr_expect_eq(decide(&w->env, "a.test", STSDANE_QUERY_CACHE_ONLY, &d,
+	    err, sizeof(err)), STSDANE_OK);
+	cr_assert_not_null(d);
+	cr_expect_eq(d->mechanism, STSDANE_MECH_MTASTS);
+	cr_expect_eq(w->dns.nasked, 0);
+	stsdane_decision_free(d);
+	world_free(w);
+}
