@@ -205,6 +205,7 @@ integration: all
 	BUILD=$(BUILD) sh tests/integration/cache_corrupt.sh
 	BUILD=$(BUILD) sh tests/integration/cache_stress.sh
 	BUILD=$(BUILD) sh tests/integration/anywhere.sh
+	BUILD=$(BUILD) sh tests/integration/audit.sh
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh

@@ -343,6 +343,10 @@ dns_checks(struct audit_run *r)
 		    "validating senders defer all mail",
 		    r->mx.status == DNS_BOGUS ? "MX" : "SOA", r->domain,
 		    r->mx.status == DNS_BOGUS ? r->mx.why : r->soa.why);
+	if (r->mx.status == DNS_BOGUS)
+		return;
+	if (r->soa.status == DNS_BOGUS)
+		;
 	else if (r->mx.secure)
 		aud_add(r, L_DNS, STSDANE_SEV_INFO, "dns.dnssec-secure", NULL,
 		    NULL, NULL, "the MX RRset of '%s' is DNSSEC-signed and "
