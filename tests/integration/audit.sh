@@ -162,6 +162,7 @@ finds audit-chain.test policy-host.chain-incomplete smtp.chain-incomplete
 finds audit-weak.test policy-host.cert-expiring policy-host.weak-key \
     policy-host.weak-signature smtp.cert-expiring smtp.weak-key \
     smtp.weak-signature
+finds audit-badtls.test policy-host.tls-failed smtp.tls-failed
 finds redirect.test policy-host.redirect
 finds notfound.test policy-host.http-status
 finds html.test policy-host.media-type
@@ -195,6 +196,7 @@ finds dane-mismatch.test dane.no-match
 finds dane-ee.test dane.single-record dane.match
 finds audit-tanochain.test dane.ta-not-in-chain
 finds dane-bogus.test dane.bogus
+finds audit-lametlsa.test dane.lookup-failed
 finds dane-sts.test dane.mtasts-conflict
 
 # ---------------------------------------------------------------- tlsrpt
@@ -267,6 +269,32 @@ if selected report-warn-days; then
 		ok report-warn-days
 	else
 		notok report-warn-days "no smtp.cert-expiring with --warn-days 40"
+	fi
+fi
+
+# The cron and monitoring wrapper of the README.
+if selected cron-wrapper; then
+	wrap() {
+		sh "$WORLD" exec env STS_DANE_QUERY="$CLI" STSDANE_CONF="$CONF" \
+		    sh "$ROOT/docs/audit-cron.sh" "$@"
+	}
+	quiet=$(wrap audit-dane.test 2>&1)
+	q=$?
+	wrap audit-dane.test dane-mismatch.test > "$SAMPLES/cron.txt" 2>&1
+	c=$?
+	wrap --nagios audit-dane.test dane-mismatch.test > "$SAMPLES/nagios.txt" 2>&1
+	n=$?
+	wrap --nagios audit-dane.test >> "$SAMPLES/nagios.txt" 2>&1
+	o=$?
+	if [ -z "$quiet" ] && [ $q = 0 ] && [ $c = 1 ] && [ $n = 2 ] &&
+	    [ $o = 0 ] &&
+	    grep -q '^audit of dane-mismatch.test: fail' "$SAMPLES/cron.txt" &&
+	    ! grep -q 'audit-dane.test' "$SAMPLES/cron.txt" &&
+	    grep -qx 'STSDANE CRITICAL - fail: dane-mismatch.test' "$SAMPLES/nagios.txt" &&
+	    grep -qx 'STSDANE OK - 1 audited, all pass' "$SAMPLES/nagios.txt"; then
+		ok cron-wrapper
+	else
+		notok cron-wrapper "exits $q $c $n $o, '$quiet', $(cat "$SAMPLES/nagios.txt")"
 	fi
 fi
 
@@ -350,7 +378,7 @@ def blocks(path, start, end):
             else:
                 inb = True
             continue
-        if inb and s.strip():
+        if inb and s.strip() and not s.startswith("."):
             out.append((path, n, want, s.strip()))
     return out
 found = blocks(os.path.join(root, "README.md"),
@@ -359,7 +387,7 @@ found += blocks(os.path.join(root, "docs/sts-dane-query.1"),
                 r'\.\\" sample: audit-(\S+)', r"\.(nf|fi)$")
 bad = 0
 for path, n, name, s in found:
-    s = s.replace("\\e", "\\").replace("\\-", "-").replace("\\(em", "\u2014")
+    s = s.replace("\\&", "").replace("\\e", "\\").replace("\\-", "-")
     pat = re.compile(".*".join(re.escape(p) for p in s.split("...")))
     f = os.path.join(samples, name)
     lines = open(f, encoding="utf-8").read().splitlines() if os.path.exists(f) else []

@@ -17,6 +17,8 @@
 #	127.0.5.3:25	rx-audit-weak   RSA 1024, SHA-1, expires in 10 days
 #	127.0.5.4:25	rx-audit-ta     leaf of the DANE trust anchor, sent
 #				        without it
+#	127.0.5.5:25	audit_badtls.py: STARTTLS, then bytes that are not TLS
+#	127.0.5.6:443	audit_badtls.py: bytes that are not TLS
 #	127.0.5.9	nothing listens (connect refused)
 #	127.0.5.11-14:25, [fd00:5::11-14]:25
 #			rx-audit-slow   one receiver on eight addresses, each
@@ -35,6 +37,8 @@
 #	audit-bogusmx.test    MX RRset with a broken signature
 #	audit-down.test       MX address where nothing listens
 #	audit-tanochain.test  TLSA 2 1 1, server does not send the anchor
+#	audit-badtls.test     policy host and MX whose TLS handshakes fail
+#	audit-lametlsa.test   MX host in the lame zone: TLSA lookup fails
 #	audit-rpt2.test       two TLS-RPT records
 #	audit-rptbad.test     a TLS-RPT record that does not parse
 #	audit-rptftp.test     TLS-RPT with only an ftp: destination
@@ -140,6 +144,11 @@ audit_world_zones() {
 		echo "audit-noaddr.test. MX 10 mx.audit-noaddr.test."
 		echo "audit-insecaddr.test. MX 10 mx.dane-insecure.test."
 		echo "audit-bogusmx.test. MX 10 mx.audit-sts.test."
+		echo "audit-badtls.test. MX 10 mx.audit-badtls.test."
+		echo "mx.audit-badtls.test. A 127.0.5.5"
+		echo "mta-sts.audit-badtls.test. A 127.0.5.6"
+		echo "_mta-sts.audit-badtls.test. TXT \"v=STSv1; id=$ID\""
+		echo "audit-lametlsa.test. MX 10 mx.lame.test."
 		echo "audit-down.test. MX 10 mx.audit-down.test."
 		echo "mx.audit-down.test. A $AUDIT_DOWN"
 		echo "audit-tanochain.test. MX 10 mx.audit-tanochain.test."
@@ -222,8 +231,13 @@ audit_world_net() {
 	return 0
 }
 
-# After the other receivers: the one on eight addresses.
+# After the other receivers: the one on eight addresses, and the servers
+# whose handshakes fail.
 audit_world_start() {
+	bg audit-badtls python3 "$HERE/audit_badtls.py" 127.0.5.5 127.0.5.6
+	wait_for "audit_badtls.py" "$W/log/audit-badtls.out" \
+	    "check that python3 runs tests/world/audit_badtls.py" \
+	    listening "127.0.5.6:443" || return 1
 	bg rx-audit-slow exim4 -C "$W/rx-audit-slow/exim.conf" -bdf
 	wait_for "receiver rx-audit-slow" "$W/log/rx-audit-slow.out $W/rx-audit-slow/log" \
 	    "check '$W/rx-audit-slow/exim.conf'" listening "127.0.5.14:25"

@@ -64,8 +64,9 @@ show_text(const struct stsdane_plugin *P, const struct stsdane_audit *a)
 		nerr += a->findings[i].severity == STSDANE_SEV_ERROR;
 		nwarn += a->findings[i].severity == STSDANE_SEV_WARNING;
 	}
-	printf("audit of %s: %s (%zu errors, %zu warnings)\n", a->domain,
-	    P->verdict_name(a->verdict), nerr, nwarn);
+	printf("audit of %s: %s (%zu error%s, %zu warning%s)\n", a->domain,
+	    P->verdict_name(a->verdict), nerr, nerr == 1 ? "" : "s", nwarn,
+	    nwarn == 1 ? "" : "s");
 	for (l = 0; l < STSDANE_AUDIT_LAYERS; l++) {
 		printf("\n%s: %s\n", P->audit_layer_name(l),
 		    P->verdict_name(a->layers[l]));
