@@ -349,8 +349,9 @@ dns_checks(struct audit_run *r)
 		;
 	else if (r->mx.secure)
 		aud_add(r, L_DNS, STSDANE_SEV_INFO, "dns.dnssec-secure", NULL,
-		    NULL, NULL, "the MX RRset of '%s' is DNSSEC-signed and "
-		    "validates", r->domain);
+		    NULL, NULL, "%s'%s'%s DNSSEC-signed MX RRset validates",
+		    r->soa.secure ? "" : "the MX RRset of ", r->domain,
+		    r->soa.secure ? " is in a signed zone, and its" : ": its");
 	else if (!lookup_failed(&r->mx))
 		aud_add(r, L_DNS, STSDANE_SEV_INFO, "dns.dnssec-insecure",
 		    NULL, NULL, "sign the zone with DNSSEC to make DANE "

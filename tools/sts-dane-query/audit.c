@@ -118,19 +118,11 @@ show_json(const struct stsdane_plugin *P, const struct stsdane_audit *a)
 		json_string(&j, "id", f->id);
 		json_string(&j, "severity", P->severity_name(f->severity));
 		json_string(&j, "layer", P->audit_layer_name(f->layer));
-		if (f->host != NULL)
-			json_string(&j, "host", f->host);
-		else
-			json_null(&j, "host");
-		if (f->address != NULL)
-			json_string(&j, "address", f->address);
-		else
-			json_null(&j, "address");
+		/* NULL host, address or fix are written as null */
+		json_string(&j, "host", f->host);
+		json_string(&j, "address", f->address);
 		json_string(&j, "message", f->message);
-		if (f->fix != NULL)
-			json_string(&j, "fix", f->fix);
-		else
-			json_null(&j, "fix");
+		json_string(&j, "fix", f->fix);
 		json_end_object(&j);
 	}
 	json_end_array(&j);
