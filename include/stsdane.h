@@ -446,6 +446,9 @@ struct stsdane_audit {
 	int64_t probe_ms;		/* wall time of all SMTP sessions */
 	int64_t slowest_probe_ms;	/* the longest single one */
 	int64_t elapsed_ms;		/* the whole audit */
+	struct stsdane_decision *decision;	/* what a sender decides now
+					   (stsdane_query(), no cache), or
+					   NULL; freed with the audit */
 };
 
 /* Options for stsdane_audit(); NULL means the defaults. */

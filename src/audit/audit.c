@@ -30,7 +30,9 @@
  *	sessions saw is checked after they all ended, here again, since
  *	verification uses the context.
  *
- *	Nothing is read from or written to the cache.  Findings come out
+ *	The decision a sender makes now (stsdane_query(), no cache) comes
+ *	with the report, so that the owner sees the outcome beside the
+ *	reasons.  Nothing is read from or written to the cache.  Findings come out
  *	in layer order, and within a layer in the order they were found.
  * DIAGNOSTICS
  *	STSDANE_OK whatever the network said (it is in the findings);
@@ -500,7 +502,10 @@ stsdane_audit(stsdane_ctx *ctx, const char *domain,
 		rc = aud_probes_start(r);
 	}
 	if (rc == STSDANE_OK) {
-		/* while the SMTP sessions run */
+		/* while the SMTP sessions run: the sender's view, and ours */
+		if (stsdane_query(ctx, name, STSDANE_QUERY_NO_CACHE,
+		    &r->out->decision) != STSDANE_OK)
+			r->out->decision = NULL;
 		aud_txt(r);
 		aud_policy(r);
 		aud_mx_vs_policy(r);
@@ -538,5 +543,6 @@ stsdane_audit_free(struct stsdane_audit *a)
 	}
 	free(a->findings);
 	free(a->domain);
+	stsdane_decision_free(a->decision);
 	free(a);
 }

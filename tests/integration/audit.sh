@@ -213,6 +213,7 @@ if selected report-json; then
 	audit dane-mismatch.test
 	if [ "$RC" = 1 ] && jq -e '.domain == "dane-mismatch.test" and
 	    .verdict == "fail" and .layers.dane == "fail" and
+	    .decision.mechanism == "dane" and .decision.require_tls and
 	    .layers.policy == "n/a" and (.layers | keys | length) == 8 and
 	    ([.findings[] | has("id") and has("severity") and has("layer")
 	      and has("host") and has("address") and has("message") and

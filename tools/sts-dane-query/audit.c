@@ -67,6 +67,14 @@ show_text(const struct stsdane_plugin *P, const struct stsdane_audit *a)
 	printf("audit of %s: %s (%zu error%s, %zu warning%s)\n", a->domain,
 	    P->verdict_name(a->verdict), nerr, nerr == 1 ? "" : "s", nwarn,
 	    nwarn == 1 ? "" : "s");
+	if (a->decision != NULL)
+		printf("senders decide: %s, mode %s, %s%s%s\n",
+		    P->mechanism_name(a->decision->mechanism),
+		    P->mode_name(a->decision->mode), a->decision->tempfail ?
+		    "defer" : a->decision->require_tls ? "TLS required" :
+		    "TLS optional", a->decision->reason != NULL &&
+		    a->decision->reason[0] != '\0' ? ": " : "",
+		    a->decision->reason != NULL ? a->decision->reason : "");
 	for (l = 0; l < STSDANE_AUDIT_LAYERS; l++) {
 		printf("\n%s: %s\n", P->audit_layer_name(l),
 		    P->verdict_name(a->layers[l]));
@@ -126,6 +134,18 @@ show_json(const struct stsdane_plugin *P, const struct stsdane_audit *a)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	if (a->decision != NULL) {
+		json_begin_object(&j, "decision");
+		json_string(&j, "mechanism",
+		    P->mechanism_name(a->decision->mechanism));
+		json_string(&j, "mode", P->mode_name(a->decision->mode));
+		json_bool(&j, "require_tls", a->decision->require_tls);
+		json_bool(&j, "tempfail", a->decision->tempfail);
+		json_string(&j, "reason", a->decision->reason);
+		json_end_object(&j);
+	} else {
+		json_null(&j, "decision");
+	}
 	json_begin_object(&j, "timing");
 	json_int(&j, "smtp_sessions", (int64_t)a->nprobes);
 	json_int(&j, "smtp_ms", a->probe_ms);
