@@ -59,7 +59,7 @@ endif
 
 OPT ?= -O2 -g
 # The library's layers, one folder each (docs/ARCHITECTURE.md).
-SRC_DIRS = util parse net tls cache decide api
+SRC_DIRS = util parse net tls cache decide audit api
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc $(addprefix -Isrc/,$(SRC_DIRS)) $(WARN) $(OPT)
 ifneq ($(SANITIZE),)
@@ -77,6 +77,8 @@ DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/de
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+# The fetch module reads the TLS session of an audit fetch.
+GNUTLS_LIBS := $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
@@ -169,7 +171,7 @@ $(MODULE): $(LIB_OBJ) src/api/module.map
 
 $(FETCH_MODULE): $(FETCH_OBJ) src/net/fetch.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/net/fetch.map \
-		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS)
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS) $(GNUTLS_LIBS)
 
 $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=exim/exim.map \
@@ -203,6 +205,7 @@ integration: all
 	BUILD=$(BUILD) sh tests/integration/cache_corrupt.sh
 	BUILD=$(BUILD) sh tests/integration/cache_stress.sh
 	BUILD=$(BUILD) sh tests/integration/anywhere.sh
+	BUILD=$(BUILD) sh tests/integration/audit.sh
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
@@ -246,6 +249,7 @@ install: all
 	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/stsdane.conf.example README.md docs/exim.md \
+		docs/audit-cron.sh \
 		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/

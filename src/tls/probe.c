@@ -189,6 +189,7 @@ struct conn {
 	size_t len;		/* bytes in buf not yet parsed */
 	char buf[SMTP_MAX_REPLY];
 	char err[SD_ERRLEN];	/* why the last step failed */
+	struct probe_chain *keep;	/* probe_session_keep(): chain out */
 };
 
 /* Wait for fd to be ready for events, until deadline.  1, 0 timeout. */
@@ -444,6 +445,33 @@ tls_handshake(struct conn *c)
 	}
 }
 
+/* Copies of the peer's chain for probe_session_keep(). */
+static void
+keep_chain(struct probe_chain *k, const struct stsdane_cert *chain,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && k->n < PROBE_MAX_KEEP; i++) {
+		k->der[k->n] = malloc(chain[i].len);
+		if (k->der[k->n] == NULL)
+			return;
+		memcpy(k->der[k->n], chain[i].der, chain[i].len);
+		k->len[k->n] = chain[i].len;
+		k->n++;
+	}
+}
+
+void
+probe_chain_release(struct probe_chain *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->der[i]);
+	k->n = 0;
+}
+
 /* After the handshake: record what was negotiated and verify. */
 static void
 tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
@@ -479,6 +507,12 @@ tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		chain[i].der = peers[i].data;
 		chain[i].len = peers[i].size;
 	}
+	if (c->keep != NULL) {
+		keep_chain(c->keep, chain, npeers);
+		set_verdict(h, "handshake", "TLS handshake done, %zu "
+		    "certificates kept", c->keep->n);
+		return;
+	}
 	why[0] = '\0';
 	rc = stsdane_verify_chain(ctx, d, host, chain, npeers, why,
 	    sizeof(why));
@@ -501,10 +535,10 @@ tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	}
 }
 
-void
-probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+static void
+session(stsdane_ctx *ctx, const struct stsdane_decision *d,
     const char *host, int fd, const char *ehlo, unsigned step_ms,
-    struct stsdane_probe_host *h)
+    struct stsdane_probe_host *h, struct probe_chain *keep)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	struct smtp_reply r;
@@ -519,6 +553,7 @@ probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		return;
 	}
 	c->fd = fd;
+	c->keep = keep;
 	c->step_ms = step_ms > 0 ? step_ms : PROBE_STEP_MS;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -615,4 +650,19 @@ out:
 	if (cred != NULL)
 		gnutls_certificate_free_credentials(cred);
 	free(c);
+}
+
+void
+probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+    const char *host, int fd, const char *ehlo, unsigned step_ms,
+    struct stsdane_probe_host *h)
+{
+	session(ctx, d, host, fd, ehlo, step_ms, h, NULL);
+}
+
+void
+probe_session_keep(const char *host, int fd, const char *ehlo,
+    unsigned step_ms, struct stsdane_probe_host *h, struct probe_chain *keep)
+{
+	session(NULL, NULL, host, fd, ehlo, step_ms, h, keep);
 }

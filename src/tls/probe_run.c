@@ -309,6 +309,39 @@ ehlo_name(char *buf, size_t len)
 	(void)sd_strlcpy(buf, "localhost", len);
 }
 
+void
+probe_ehlo_name(char *buf, size_t len)
+{
+	ehlo_name(buf, len);
+}
+
+int
+probe_connect(const char *addr, unsigned port, int64_t deadline,
+    int *timed_out, char *err, size_t errlen)
+{
+	struct addr_list *l;
+	unsigned char bin[16];
+	int fd = -1, v6 = strchr(addr, ':') != NULL;
+
+	*timed_out = 0;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1) {
+		sd_snprintf(err, errlen, "'%s' is not an IP address", addr);
+		return -1;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		sd_snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->port = port;
+	add_addr(l, v6 ? DNS_T_AAAA : DNS_T_A, bin, v6 ? 16 : 4);
+	if (l->n == 1)
+		fd = connect_one(&l->sa[0], l->salen[0], deadline, timed_out,
+		    err, errlen);
+	free(l);
+	return fd;
+}
+
 int
 take_hosts(struct stsdane_probe *p)
 {
