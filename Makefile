@@ -10,6 +10,7 @@
 #              unit tests again under AddressSanitizer + UBSan
 #   unit       Criterion unit tests only
 #   integration  integration tests only (needs root for the local world)
+#   postfix-e2e  stsdane-policyd with Debian's Postfix (needs root)
 #   bench      benchmarks (see docs/performance.md)
 #   fuzz       every libFuzzer target for FUZZ_SECONDS (60) each (tests/fuzz)
 #   install    install under $(DESTDIR)$(PREFIX)
@@ -22,6 +23,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 PKGLIBDIR ?= $(LIBDIR)/stsdane
 INCLUDEDIR ?= $(PREFIX)/include
@@ -58,7 +60,7 @@ endif
 
 OPT ?= -O2 -g
 # The library's layers, one folder each (docs/ARCHITECTURE.md).
-SRC_DIRS = util parse net tls cache decide api
+SRC_DIRS = util parse net tls cache decide audit api
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc $(addprefix -Isrc/,$(SRC_DIRS)) $(WARN) $(OPT)
 ifneq ($(SANITIZE),)
@@ -76,6 +78,8 @@ DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound libid
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound libidn2 2>/dev/null) -ldb-5.3 -ldl -lpthread
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+# The fetch module reads the TLS session of an audit fetch.
+GNUTLS_LIBS := $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
@@ -108,7 +112,18 @@ ifneq ($(EXIM_SRC),)
 PROGRAMS += $(EXIM_MODULE)
 endif
 
-.PHONY: all demo check unit unit-asan integration e2e bench install \
+# stsdane-policyd, the Postfix socketmap server (postfix/, docs/postfix.md):
+# the library's objects linked in, as the Exim module has them.
+POLICYD_SRC = $(wildcard postfix/*.c)
+POLICYD_OBJ = $(POLICYD_SRC:postfix/%.c=$(BUILD)/obj/postfix/%.o)
+POLICYD = $(BUILD)/stsdane-policyd
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+PROGRAMS += $(POLICYD)
+# The pure parts of it, for the unit tests.
+UNIT_OBJ += $(BUILD)/obj/postfix/netstring.o $(BUILD)/obj/postfix/answer.o \
+	$(BUILD)/obj/postfix/pconf.o
+
+.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench install \
 	uninstall clean deps world-start world-stop testbins fuzz \
 	fuzz-build fuzz-replay
 .DELETE_ON_ERROR:
@@ -133,9 +148,17 @@ $(BUILD)/obj/exim/%.o: exim/%.c $(wildcard exim/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I/usr/include/exim4 -c -o $@ $<
 
-$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
+$(BUILD)/obj/postfix/%.o: postfix/%.c $(wildcard postfix/*.h) include/stsdane.h
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(POLICYD): $(POLICYD_OBJ) $(LIB_OBJ)
+	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(POLICYD_OBJ) $(LIB_OBJ) \
+		$(DEP_LIBS) $(SYSTEMD_LIBS)
+
+$(BUILD)/obj/unit/%.o: tests/unit/%.c $(LIB_HDR) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -Ipostfix -c -o $@ $<
 
 $(LIBRARY): $(LIB_OBJ) src/api/libstsdane.map
 	$(QUIET_LD)$(CC) -shared -Wl,-soname,libstsdane.so.$(SOVERSION) \
@@ -150,7 +173,7 @@ $(MODULE): $(LIB_OBJ) src/api/module.map
 
 $(FETCH_MODULE): $(FETCH_OBJ) src/net/fetch.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/net/fetch.map \
-		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS)
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS) $(GNUTLS_LIBS)
 
 $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=exim/exim.map \
@@ -185,15 +208,21 @@ integration: all
 	BUILD=$(BUILD) sh tests/integration/cache_stress.sh
 	BUILD=$(BUILD) sh tests/integration/anywhere.sh
 	BUILD=$(BUILD) sh tests/integration/hostile.sh
+	BUILD=$(BUILD) sh tests/integration/audit.sh
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
+
+# stsdane-policyd with a real Postfix, and its protocol (tests/postfix).
+postfix-e2e: all
+	BUILD=$(BUILD) sh tests/postfix/run.sh
 
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
 	@if [ -f tests/e2e/run.sh ]; then $(MAKE) e2e; fi
+	$(MAKE) postfix-e2e
 	$(MAKE) unit-asan
 	$(MAKE) fuzz-replay
 
@@ -256,12 +285,18 @@ install: all
 	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/stsdane.conf.example README.md docs/exim.md \
+		docs/audit-cron.sh \
 		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(POLICYD) $(DESTDIR)$(SBINDIR)/
+	install -m 644 postfix/stsdane-policyd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/postfix.md postfix/stsdane-policyd.conf.example \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(UNITDIR)
-	for f in docs/systemd/*; do \
-		sed -e 's|@BINDIR@|$(BINDIR)|g' \
+	for f in docs/systemd/* postfix/*.service postfix/*.socket; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$f" \
 		    > $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
 	done
@@ -271,7 +306,9 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libstsdane.so \
 		$(DESTDIR)$(BINDIR)/sts-dane-query \
 		$(DESTDIR)$(INCLUDEDIR)/stsdane.h \
-		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1
+		$(DESTDIR)$(MANDIR)/man1/sts-dane-query.1 \
+		$(DESTDIR)$(SBINDIR)/stsdane-policyd \
+		$(DESTDIR)$(MANDIR)/man8/stsdane-policyd.8
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -17,16 +17,23 @@
  *	struct stsdane_decision *d;
  *	if (stsdane_query(ctx, "example.com", 0, &d) == STSDANE_OK) {
  *		if (d->tempfail)          defer the message
- *		else if (d->require_tls)  use TLS, only to hosts that
- *		                          stsdane_host_allowed(d, host) accepts,
- *		                          and verify with stsdane_verify_chain()
+ *		else                      per MX host, ask
+ *		                          stsdane_host_check(d, host, &r):
+ *		                          connect only if r.connect, TLS if
+ *		                          r.require_tls, then verify with
+ *		                          stsdane_verify_chain()
  *		stsdane_decision_free(d);
  *	}
  *	stsdane_free(ctx);
  *
  * Conventions: functions return STSDANE_OK (0) or a negative STSDANE_ERR_*
  * code; a context keeps a detailed message for the last error, returned by
- * stsdane_error().  Everything the library allocates for the caller is
+ * stsdane_error().  For stsdane_query() in particular: every network
+ * outcome (no record, SERVFAIL, timeout, DNSSEC bogus, a failed fetch) is
+ * a decision, STSDANE_OK, with tempfail set where the sender must defer;
+ * an error means a resource failure (memory, a resolver that cannot be
+ * set up) or a bad argument; a domain that is not a DNS name gets
+ * STSDANE_ERR_NAME, which a caller may treat as "no policy".  Everything the library allocates for the caller is
  * released by the matching _free() function.  A context is not thread-safe;
  * use one per thread.
  *
@@ -65,7 +72,8 @@ enum stsdane_err {
 	STSDANE_ERR_VERSION = -11,	/* unsupported interface version */
 	STSDANE_ERR_NOTFOUND = -12,	/* no such entry */
 	STSDANE_ERR_VERIFY = -13,	/* certificate does not satisfy decision */
-	STSDANE_ERR_NETWORK = -14	/* connection failed or timed out */
+	STSDANE_ERR_NETWORK = -14,	/* connection failed or timed out */
+	STSDANE_ERR_NAME = -15		/* not a DNS domain (or host) name */
 };
 
 const char *stsdane_strerror(int err);
@@ -182,6 +190,8 @@ struct stsdane_decision {
 /* Flags for stsdane_query(). */
 #define STSDANE_QUERY_NO_CACHE	0x1u	/* neither read nor write the cache */
 #define STSDANE_QUERY_REFRESH	0x2u	/* ignore cached data, then store */
+#define STSDANE_QUERY_CACHE_ONLY 0x4u	/* what is remembered, or
+					   STSDANE_ERR_NOTFOUND: no network */
 
 /*
  * Context.  Settings (stsdane_load_config(), stsdane_set()) are accepted
@@ -206,7 +216,22 @@ void stsdane_free(stsdane_ctx *ctx);
 typedef void stsdane_log_fn(void *arg, int level, const char *msg);
 void stsdane_set_log(stsdane_ctx *ctx, stsdane_log_fn *fn, void *arg);
 
-/* Decide for a recipient domain. */
+/*
+ * Decide for a recipient domain.  The context remembers its decisions:
+ * asked again, it hands out a copy of the same decision until that
+ * decision's expiry, and keeps a tempfail, or a decision with no
+ * lifetime of its own, for 30 seconds, so that the several questions one
+ * delivery asks (an MTA's router, transport options, events) see one
+ * answer.  A tempfail is never written to the shared cache.
+ * STSDANE_QUERY_NO_CACHE bypasses all of it; STSDANE_QUERY_REFRESH
+ * decides from the network and remembers the result;
+ * STSDANE_QUERY_CACHE_ONLY answers from what is remembered (memo,
+ * answers file, database) and returns STSDANE_ERR_NOTFOUND, touching
+ * neither DNS nor HTTPS, when that does not decide: for an event loop
+ * that must not block (the Postfix policy server), which hands the
+ * misses to threads of its own.  It goes with neither of the others
+ * (STSDANE_ERR_INVAL).
+ */
 int stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_decision **out);
 void stsdane_decision_free(struct stsdane_decision *d);
@@ -216,6 +241,58 @@ void stsdane_decision_free(struct stsdane_decision *d);
  * 1: yes, 0: no.  Without a policy every host is allowed.
  */
 int stsdane_host_allowed(const struct stsdane_decision *d, const char *host);
+
+/*
+ * What a caller may do with one MX host under a decision.  This is the
+ * one answer every adapter uses (the Exim module, the probe,
+ * stsdane_verify_chain()); callers must not work it out for themselves.
+ *
+ * Rules: a tempfail decision allows no connection (defer), and should a
+ * caller connect anyway, TLS and verification are required; a null MX
+ * allows none; DANE allows the hosts of the DNSSEC-validated MX RRset
+ * (found by name, else by TLSA base domain) but those whose lookups
+ * failed, requires TLS of them, and DANE verification of those with
+ * usable TLSA records; MTA-STS enforce
+ * allows the hosts the policy lists, requiring TLS and a certificate
+ * that verifies under the CA file and names the host; MTA-STS testing
+ * allows every host (RFC 8461 5: deliver, report), and says what
+ * enforce would have refused; no policy allows every host.
+ */
+enum stsdane_refusal {
+	STSDANE_REFUSE_NONE = 0,	/* nothing to refuse */
+	STSDANE_REFUSE_TEMPFAIL,	/* the decision is to defer */
+	STSDANE_REFUSE_NO_MAIL,		/* null MX: the domain takes no mail */
+	STSDANE_REFUSE_NOT_IN_POLICY,	/* the MTA-STS policy does not list it */
+	STSDANE_REFUSE_NOT_IN_MX	/* not in the validated MX RRset of a
+					   DANE domain */
+};
+
+struct stsdane_host_rules {
+	int connect;			/* 1: a connection may be made */
+	enum stsdane_refusal refusal;	/* why not; with connect 1, what an
+					   enforced policy would refuse */
+	int report_only;		/* 1: refusal is to be reported, not
+					   applied (MTA-STS testing) */
+	int enforce;			/* 1: a failed check stops delivery;
+					   0: it is only reported */
+	int require_tls;		/* 1: never in clear text */
+	int require_dane;		/* 1: verify by DANE (usable TLSA) */
+	int verify_pkix;		/* 1: the chain must verify under the
+					   CA file and carry pkix_name */
+	char pkix_name[256];		/* the name the certificate must show,
+					   lower case; "" without PKIX */
+	const struct stsdane_dane_host *dane;	/* this host in d->dane, or
+					   NULL; points into d */
+};
+
+/*
+ * Fill *out for MX host `host' under d.  STSDANE_OK; STSDANE_ERR_INVAL
+ * for NULL arguments; STSDANE_ERR_NAME when host is not a DNS host name
+ * (out is then filled as for a host no list names: fail closed).
+ */
+int stsdane_host_check(const struct stsdane_decision *d, const char *host,
+    struct stsdane_host_rules *out);
+const char *stsdane_refusal_name(enum stsdane_refusal r);
 
 /* Names for the enums, for logs and JSON. */
 const char *stsdane_mechanism_name(enum stsdane_mechanism m);
@@ -254,6 +331,26 @@ int stsdane_mx_match(const char *pattern, const char *host);
  */
 int stsdane_txt_check(const char *const *records, const size_t *lens,
     size_t n, char id[33], char *err, size_t errlen);
+
+/*
+ * The TXT record set at _smtp._tls.DOMAIN (RFC 8460 section 3): n
+ * records, each the concatenation of its strings.  Records that do not
+ * begin with v=TLSRPTv1 are discarded; exactly one must remain and
+ * parse.  STSDANE_OK with *out set: rua lists the destinations a sender
+ * can use (mailto: and https: URIs, in record order; URIs of other
+ * schemes are ignored and counted, nrua may then be 0);
+ * STSDANE_ERR_NOTFOUND when no record begins with v=TLSRPTv1;
+ * STSDANE_ERR_SYNTAX with the reason in err (two such records, a
+ * malformed field or URI, no rua field).  Free with stsdane_tlsrpt_free().
+ */
+struct stsdane_tlsrpt {
+	size_t nrua;
+	char **rua;			/* "mailto:..." or "https://..." */
+	size_t nignored;		/* URIs of other schemes */
+};
+int stsdane_tlsrpt_check(const char *const *records, const size_t *lens,
+    size_t n, struct stsdane_tlsrpt **out, char *err, size_t errlen);
+void stsdane_tlsrpt_free(struct stsdane_tlsrpt *r);
 
 /*
  * Is one TLSA record, in presentation form "U S M HEX", usable for SMTP
@@ -314,11 +411,86 @@ int stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
 void stsdane_probe_free(struct stsdane_probe *p);
 
 /*
+ * Audit: the domain owner's view.  stsdane_audit() looks at everything a
+ * sender would, at once: the DNS records (DNSSEC status, MX, addresses),
+ * the _mta-sts TXT record, the policy host and its certificate, the
+ * policy file, the MX hosts against the policy, each address of each MX
+ * host over SMTP with STARTTLS (all at the same time, each step with a
+ * deadline), the TLSA records against the certificate each address
+ * presents, and the TLS-RPT record.  Each thing checked is a finding;
+ * nothing is read from or written to the cache.
+ *
+ * Layers, in report order: "dns", "mta-sts-txt", "policy-host",
+ * "policy", "mx", "smtp", "dane", "tlsrpt".
+ */
+enum stsdane_severity {
+	STSDANE_SEV_INFO = 0,		/* worth knowing, nothing wrong */
+	STSDANE_SEV_WARNING = 1,	/* works, but fragile or weak */
+	STSDANE_SEV_ERROR = 2		/* mail is refused, deferred or open */
+};
+
+enum stsdane_verdict {
+	STSDANE_VERDICT_PASS = 0,
+	STSDANE_VERDICT_WARN = 1,
+	STSDANE_VERDICT_FAIL = 2,
+	STSDANE_VERDICT_NA = 3		/* a layer with nothing to check */
+};
+
+#define STSDANE_AUDIT_LAYERS 8
+
+struct stsdane_finding {
+	char *id;			/* stable, e.g. "policy.max-age-short" */
+	enum stsdane_severity severity;
+	unsigned layer;			/* index, stsdane_audit_layer_name() */
+	char *host;			/* MX or policy host, or NULL */
+	char *address;			/* address connected to, or NULL */
+	char *message;			/* what was found */
+	char *fix;			/* what to change, or NULL */
+};
+
+struct stsdane_audit {
+	char *domain;
+	enum stsdane_verdict verdict;	/* fail: an error; warn: a warning */
+	enum stsdane_verdict layers[STSDANE_AUDIT_LAYERS];
+	size_t nfindings;		/* in layer order */
+	struct stsdane_finding *findings;
+	size_t nprobes;			/* SMTP sessions (host x address) */
+	int64_t probe_ms;		/* wall time of all SMTP sessions */
+	int64_t slowest_probe_ms;	/* the longest single one */
+	int64_t elapsed_ms;		/* the whole audit */
+	struct stsdane_decision *decision;	/* what a sender decides now
+					   (stsdane_query(), no cache), or
+					   NULL; freed with the audit */
+};
+
+/* Options for stsdane_audit(); NULL means the defaults. */
+struct stsdane_audit_options {
+	unsigned warn_days;		/* certificate expiry warning; 0: 21 */
+};
+
+/*
+ * Audit `domain'.  STSDANE_OK with *out set whatever the network said
+ * (that is in the findings); STSDANE_ERR_NAME, STSDANE_ERR_INVAL,
+ * STSDANE_ERR_NOMEM, STSDANE_ERR_RESOLVER otherwise.  Free *out with
+ * stsdane_audit_free().
+ */
+int stsdane_audit(stsdane_ctx *ctx, const char *domain,
+    const struct stsdane_audit_options *opt, struct stsdane_audit **out);
+void stsdane_audit_free(struct stsdane_audit *a);
+/* "dns" ... "tlsrpt"; NULL past the last. */
+const char *stsdane_audit_layer_name(unsigned layer);
+const char *stsdane_severity_name(enum stsdane_severity s);
+const char *stsdane_verdict_name(enum stsdane_verdict v);
+
+/*
  * Cache administration, for cron jobs and people.  The cache holds, per
  * domain, records of these kinds: "sts" (the last valid MTA-STS policy),
  * "txt" (the TXT id last seen, until it is due to be looked at again),
- * "dane" (the DANE result, until its smallest TTL), "neg" (no policy,
- * for a bounded time).
+ * "dane" (the DANE result, or "DANE does not apply", until its smallest
+ * TTL), "neg" (no policy, or a recent failure, for a bounded time), "ans"
+ * (the final decision).  stsdane_cache_list() hands out only the
+ * decisions: "sts", "ans", and "dane" records where DANE applies; the
+ * markers are not decisions and are not listed.
  */
 typedef int stsdane_cache_fn(void *arg, const char *kind,
     const struct stsdane_decision *d, int64_t learned);
@@ -384,6 +556,19 @@ struct stsdane_plugin {
 	int (*cache_flush)(stsdane_ctx *, const char *);
 	int (*cache_refresh)(stsdane_ctx *, int64_t, stsdane_refresh_fn *,
 	    void *, size_t *);
+	/* appended later; present when size covers them */
+	int (*host_check)(const struct stsdane_decision *, const char *,
+	    struct stsdane_host_rules *);
+	const char *(*refusal_name)(enum stsdane_refusal);
+	int (*tlsrpt_check)(const char *const *, const size_t *, size_t,
+	    struct stsdane_tlsrpt **, char *, size_t);
+	void (*tlsrpt_free)(struct stsdane_tlsrpt *);
+	int (*audit)(stsdane_ctx *, const char *,
+	    const struct stsdane_audit_options *, struct stsdane_audit **);
+	void (*audit_free)(struct stsdane_audit *);
+	const char *(*audit_layer_name)(unsigned);
+	const char *(*severity_name)(enum stsdane_severity);
+	const char *(*verdict_name)(enum stsdane_verdict);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

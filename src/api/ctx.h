@@ -1,64 +1,35 @@
 /*
- * ctx.h - the context behind the opaque stsdane_ctx
+ * ctx.h - what the other modules may ask of the opaque stsdane_ctx
  *
- * Everything that lives as long as the process uses stsdane lives here,
- * not in globals.  The resolver, the fetch module and the cache are
- * created lazily, on first need, so that a decision served from the cache
- * never sets up the resolver or maps libcurl.
+ * The context (api.c) owns the settings and, once first needed, the
+ * resolver, the fetch module and what is remembered (remember.h).  Its
+ * structure is private to api.c; the modules that work for a context
+ * (verify.c, probe_run.c, cache_admin.c) use these functions.
  */
 #ifndef STSDANE_CTX_H
 #define STSDANE_CTX_H
 
-#include <sys/types.h>
+#include "config.h"
+#include "util.h"
 
-#include "cache.h"
-#include "dns.h"
-#include "fetch.h"
-#include "internal.h"
+struct decide_env;
+struct remember;
 
-#define SD_MEMO 32
-
-struct stsdane_ctx {
-	struct settings settings;
-	int locked;			/* first query done: settings frozen */
-	char error[SD_ERRLEN];		/* detail of the last error */
-	char getbuf[1024];		/* stsdane_get()'s answer */
-
-	const struct dns_ops *dns;	/* NULL until first needed */
-	void *dns_impl;
-	pid_t dns_pid;			/* process that set up dns_impl */
-	const struct fetch_ops *fetch;	/* NULL until first needed */
-	void *fetch_impl;
-	const struct cache_ops *cache;	/* NULL until opened */
-	void *cache_impl;
-	int cache_tried;		/* opened, or failed and logged once */
-	struct ans_file *ans;		/* answers file beside the database */
-	int ans_tried;
-
-	stsdane_log_fn *log;
-	void *log_arg;
-
-	/*
-	 * Decisions this process already made, each until its own expiry:
-	 * a warm process answers without even reading the database.
-	 * Replaced round-robin; never shared between domains.
-	 */
-	struct stsdane_decision *memo[SD_MEMO];
-	unsigned memo_next;
-};
-
-/* ctx.c: record an error message; returns err for convenience */
-int ctx_fail(struct stsdane_ctx *ctx, int err, const char *fmt, ...)
+/* Record an error message for stsdane_error(); returns err. */
+int ctx_fail(stsdane_ctx *ctx, int err, const char *fmt, ...)
     SD_PRINTF(3, 4);
-void ctx_log(struct stsdane_ctx *ctx, int level, const char *fmt, ...)
+/* Through the log callback (default: stderr for levels 0 and 1). */
+void ctx_log(stsdane_ctx *ctx, int level, const char *fmt, ...)
     SD_PRINTF(3, 4);
-/* Set up the resolver if not done yet: STSDANE_OK or an error. */
-int ctx_get_dns(struct stsdane_ctx *ctx);
-/* Open the cache if configured and not tried yet; failure logged once. */
-void ctx_get_cache(struct stsdane_ctx *ctx);
-/* Forget the decisions this context remembers. */
-void ctx_memo_clear(struct stsdane_ctx *ctx);
-/* Load the fetch module if not done yet. */
-int ctx_get_fetch(struct stsdane_ctx *ctx);
+/* The settings, read-only. */
+const struct settings *ctx_settings(const stsdane_ctx *ctx);
+/* The tiers of what is remembered; freezes the settings.  May be NULL
+   (out of memory): remember.h accepts that everywhere. */
+struct remember *ctx_remember(stsdane_ctx *ctx);
+/*
+ * The layers as decide() and the probe see them; freezes the settings.
+ * flags: STSDANE_QUERY_NO_CACHE leaves env->mem NULL.
+ */
+void ctx_decide_env(stsdane_ctx *ctx, unsigned flags, struct decide_env *env);
 
 #endif /* STSDANE_CTX_H */

@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "util.h"
 
 static const char *
 plugin_version(void)
@@ -68,6 +68,15 @@ static const struct stsdane_plugin plugin_v1 = {
 	.cache_list = stsdane_cache_list,
 	.cache_flush = stsdane_cache_flush,
 	.cache_refresh = stsdane_cache_refresh,
+	.host_check = stsdane_host_check,
+	.refusal_name = stsdane_refusal_name,
+	.tlsrpt_check = stsdane_tlsrpt_check,
+	.tlsrpt_free = stsdane_tlsrpt_free,
+	.audit = stsdane_audit,
+	.audit_free = stsdane_audit_free,
+	.audit_layer_name = stsdane_audit_layer_name,
+	.severity_name = stsdane_severity_name,
+	.verdict_name = stsdane_verdict_name,
 };
 
 SD_EXPORT const struct stsdane_plugin *

@@ -1,14 +1,12 @@
 /*
- * cache.h - the shared cache as the decision module sees it
+ * cache.h - the tiers below remember.c: the store interface and its
+ * Berkeley DB implementation, the answers file, the record encoding
  *
- * A store of byte strings by key, shared by every process of the MTA
- * (cache_bdb.c, on Berkeley DB), and the encoding of what is stored in it
- * (cache_record.c).  The decision module reaches the store only through
- * struct cache_ops, so unit tests can give it an in-memory one.
- *
- * Keys:  "sts/DOMAIN"   last valid MTA-STS policy, with its id
- *        "dane/DOMAIN"  DANE result, valid for the smallest TTL involved
- *        "neg/DOMAIN"   "no MTA-STS policy", for a bounded time
+ * A store is byte strings by key, shared by every process of the MTA
+ * (cache_bdb.c, on Berkeley DB), reached through struct cache_ops so
+ * that unit tests give an in-memory one and a new shared tier is one
+ * more implementation.  What is stored, under which keys, is
+ * remember.h's business alone.
  */
 #ifndef STSDANE_CACHE_H
 #define STSDANE_CACHE_H

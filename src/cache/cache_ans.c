@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
 
 #define ANS_FILE "stsdane.ans"
 #define ANS_MAGIC "SDANS001"		/* format 1 */

@@ -20,7 +20,7 @@
  *	expires, policy id, reason, the MX patterns, then the DANE hosts
  *	with their TLSA records.  Strings are a u16 length and the bytes
  *	(no NUL inside); the length 0xffff stands for NULL.  Counts and
- *	lengths are bounded by the limits in internal.h, on both sides, so
+ *	lengths are bounded by the limits in util.h, on both sides, so
  *	that a record that one version writes another can always refuse
  *	cleanly.
  *
@@ -47,7 +47,8 @@
 #include <string.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 
 #define REC_MAGIC "SDCR"
 #define REC_VERSION 1

@@ -1,19 +1,25 @@
 /*
- * decide.h - the decision module: DANE first, then MTA-STS, with the cache
+ * decide.h - the decision module: DANE first, then MTA-STS, remembered
  *
- * decide() combines the DNS, fetch and cache layers, which it reaches only
- * through the structures below, and a clock.  Unit tests hand it scripted
- * layers and a clock they control; the library hands it the real ones.
+ * decide() combines the DNS, fetch and remembering layers, which it
+ * reaches only through the structure below, and a clock.  Unit tests
+ * hand it scripted layers, their own tiers and a clock they control; the
+ * library hands it the real ones (src/api/api.c).
+ *
+ * Inside, four files: scheduler.c runs the lookups and the fetch in one event
+ * loop, dane.c is the DANE half (RFC 7672), sts.c the MTA-STS half (RFC
+ * 8461), and decide.c composes them with what is remembered.
  */
 #ifndef STSDANE_DECIDE_H
 #define STSDANE_DECIDE_H
 
 #include <stdint.h>
 
-#include "cache.h"
+#include "config.h"
 #include "dns.h"
 #include "fetch.h"
-#include "internal.h"
+#include "remember.h"
+#include "util.h"
 
 struct decide_env {
 	const struct settings *settings;
@@ -23,9 +29,8 @@ struct decide_env {
 	int (*get_dns)(void *arg, const struct dns_ops **ops, void **impl,
 	    char *err, size_t errlen);
 	void *get_arg;
-	/* cache: NULL when not in use */
-	const struct cache_ops *cache;
-	void *cache_impl;
+	/* what is remembered, every tier: NULL when nothing is */
+	struct remember *mem;
 	/* wall clock, seconds since the epoch; monotonic milliseconds */
 	int64_t (*now)(void *arg);
 	int64_t (*mono_ms)(void *arg);

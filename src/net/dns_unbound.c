@@ -31,7 +31,8 @@
 #include <unistd.h>
 
 #include "dns.h"
-#include "internal.h"
+#include "util.h"
+#include "config.h"
 
 #define DEBIAN_ROOT_KEY "/usr/share/dns/root.key"
 

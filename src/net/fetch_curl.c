@@ -25,6 +25,7 @@
  *	.error with a line for people.
  */
 #include <curl/curl.h>
+#include <gnutls/gnutls.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@
 #include <strings.h>
 
 #include "fetch.h"
-#include "internal.h"
+#include "util.h"
 
 /* Bounds on the response headers; see on_header(). */
 #define FETCH_MAX_HEADER_LINE 16384
@@ -54,6 +55,12 @@ struct fetch_curl {
 	CURLcode result;
 	char host[SD_MAX_NAME];
 	char errbuf[CURL_ERROR_SIZE];
+	/* audit requests: what the TLS session showed */
+	int audit;
+	int seen_tls;
+	char tls_version[32];
+	size_t npeers;
+	struct fetch_peer peers[FETCH_MAX_PEERS];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -86,6 +93,54 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static void
+audit_reset(struct fetch_curl *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->npeers; i++)
+		free(f->peers[i].der);
+	f->npeers = 0;
+	f->seen_tls = 0;
+	f->audit = 0;
+	f->tls_version[0] = '\0';
+}
+
+/*
+ * Audit requests: the first header line comes while the TLS session is
+ * up, so its version and the server's chain are taken from it then.
+ */
+static void
+audit_capture(struct fetch_curl *f)
+{
+	struct curl_tlssessioninfo *info = NULL;
+	const gnutls_datum_t *peers;
+	gnutls_session_t tls;
+	unsigned n = 0, i;
+
+	if (!f->audit || f->seen_tls)
+		return;
+	f->seen_tls = 1;
+	if (curl_easy_getinfo(f->easy, CURLINFO_TLS_SSL_PTR, &info) !=
+	    CURLE_OK || info == NULL ||
+	    info->backend != CURLSSLBACKEND_GNUTLS || info->internals == NULL)
+		return;
+	tls = info->internals;
+	(void)sd_strlcpy(f->tls_version, gnutls_protocol_get_name(
+	    gnutls_protocol_get_version(tls)) != NULL ?
+	    gnutls_protocol_get_name(gnutls_protocol_get_version(tls)) : "",
+	    sizeof(f->tls_version));
+	peers = gnutls_certificate_get_peers(tls, &n);
+	for (i = 0; peers != NULL && i < n && i < FETCH_MAX_PEERS; i++) {
+		f->peers[i].der = malloc(peers[i].size);
+		if (f->peers[i].der == NULL)
+			break;
+		memcpy(f->peers[i].der, peers[i].data, peers[i].size);
+		f->peers[i].len = peers[i].size;
+		f->npeers++;
+	}
+}
+
 /*
  * Header lines, counted against our own bounds: a policy host has no
  * business sending kilobytes of headers, and curl's own limits (100 KB
@@ -98,6 +153,7 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	struct fetch_curl *f = arg;
 	size_t n = size * nmemb;
 
+	audit_capture(f);
 	if (n > FETCH_MAX_HEADER_LINE) {
 		f->header_problem = STSDANE_PROBLEM_HEADER_TOO_LONG;
 		return 0;
@@ -137,6 +193,7 @@ reset(struct fetch_curl *f)
 	f->header_problem = STSDANE_PROBLEM_NONE;
 	f->done = 0;
 	f->errbuf[0] = '\0';
+	audit_reset(f);
 }
 
 static void *
@@ -239,8 +296,17 @@ fc_start(void *impl, const struct fetch_request *req, char *err,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->audit) {
+		/* the audit verifies the chain it is handed back */
+		f->audit = 1;
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
+	} else {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
 	if (req->ca_file != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
 		/* only these CAs; and no reading of /etc/ssl/certs per fetch */
@@ -384,6 +450,20 @@ classify_error(struct fetch_curl *f, struct fetch_result *res)
 		    detail);
 }
 
+/* Hand what an audit request saw to the result. */
+static void
+audit_take(struct fetch_curl *f, struct fetch_result *res)
+{
+	size_t i;
+
+	(void)sd_strlcpy(res->tls_version, f->tls_version,
+	    sizeof(res->tls_version));
+	for (i = 0; i < f->npeers; i++)
+		res->peers[i] = f->peers[i];
+	res->npeers = f->npeers;
+	f->npeers = 0;
+}
+
 static void
 fc_finish(void *impl, struct fetch_result *res)
 {
@@ -411,6 +491,9 @@ fc_finish(void *impl, struct fetch_result *res)
 	} else if (status >= 300 && status < 400) {
 		curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &loc);
 		res->problem = STSDANE_PROBLEM_HTTP_REDIRECT;
+		if (loc != NULL)
+			(void)sd_strlcpy(res->redirect, loc,
+			    sizeof(res->redirect));
 		(void)sd_snprintf(res->error, sizeof(res->error),
 		    "HTTP %ld redirect to '%s': redirects are not followed",
 		    status, loc != NULL ? loc : "?");
@@ -434,6 +517,7 @@ fc_finish(void *impl, struct fetch_result *res)
 			    "out of memory");
 		}
 	}
+	audit_take(f, res);
 	reset(f);
 }
 

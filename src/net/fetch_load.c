@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "fetch.h"
-#include "internal.h"
+#include "util.h"
 
 #ifndef STSDANE_PKGLIBDIR
 #define STSDANE_PKGLIBDIR "/usr/local/lib/stsdane"

@@ -4,7 +4,7 @@
  * SUMMARY
  *	the one place that knows every configuration key
  * SYNOPSIS
- *	#include "internal.h"
+ *	#include "util.h"
  *
  *	void settings_init(struct settings *s)
  *	void settings_release(struct settings *s)
@@ -69,7 +69,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
+#include "config.h"
 
 #define CONFIG_LINE_MAX 4096
 #define CONFIG_FILE_MAX (1024 * 1024)	/* bytes; far beyond any real file */

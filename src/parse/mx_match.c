@@ -35,7 +35,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "util.h"
 
 /*
  * Length of name without one trailing dot, or 0 when the name is unfit

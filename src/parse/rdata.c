@@ -4,7 +4,7 @@
  * SUMMARY
  *	TXT, MX, TLSA, A and AAAA record data as libunbound hands it back
  * SYNOPSIS
- *	#include "internal.h"
+ *	#include "util.h"
  *
  *	int rdata_txt(const unsigned char *rd, size_t len, char *out,
  *	    size_t outlen, size_t *outn)
@@ -45,7 +45,8 @@
 #include <string.h>
 
 #include "dns.h"
-#include "internal.h"
+#include "util.h"
+#include "rdata.h"
 
 int
 rdata_txt(const unsigned char *rd, size_t len, char *out, size_t outlen,

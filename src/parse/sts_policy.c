@@ -47,7 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 #define QUOTE_MAX 64		/* bytes of a bad value shown in messages */
 

@@ -10,7 +10,8 @@
  *	    const size_t *lens, size_t n, char id[33], char *err,
  *	    size_t errlen)
  *
- *	#include "internal.h"
+ *	#include "rdata.h"
+#include "sts_txt.h"
  *
  *	int txt_check_rdata(const unsigned char *const *rdata,
  *	    const size_t *rdlen, size_t n, char id[33], char *err,
@@ -54,7 +55,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "rdata.h"
+#include "sts_txt.h"
 
 #define STS_VERSION "v=STSv1"
 #define STS_VERSION_LEN (sizeof(STS_VERSION) - 1)
@@ -275,50 +278,110 @@ stsdane_txt_check(const char *const *records, const size_t *lens, size_t n,
 	return STSDANE_OK;
 }
 
-int
-txt_check_rdata(const unsigned char *const *rdata, const size_t *rdlen,
-    size_t n, char id[33], char *err, size_t errlen)
+/*
+ * The n RDATA items of a TXT RRset decoded to texts, every one of them
+ * (the text is always shorter than its RDATA).  0; -1 with err when an
+ * item is malformed; -2 without memory.  Release with free_texts().
+ */
+static int
+decode_texts(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char ***bufs, size_t **lens, char *err, size_t errlen)
 {
-	const char **recs = NULL;
-	size_t *lens = NULL, i;
-	char **bufs = NULL;
-	int rc = STSDANE_ERR_NOMEM;
+	size_t i;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (id == NULL || (n > 0 && (rdata == NULL || rdlen == NULL)))
-		return STSDANE_ERR_INVAL;
-	id[0] = '\0';
-	recs = calloc(n + 1, sizeof(*recs));
-	lens = calloc(n + 1, sizeof(*lens));
-	bufs = calloc(n + 1, sizeof(*bufs));
-	if (recs == NULL || lens == NULL || bufs == NULL) {
-		sd_snprintf(err, errlen, "out of memory");
-		goto out;
+	*bufs = calloc(n + 1, sizeof(**bufs));
+	*lens = calloc(n + 1, sizeof(**lens));
+	if (*bufs == NULL || *lens == NULL) {
+		(void)sd_snprintf(err, errlen, "out of memory");
+		return -2;
 	}
 	for (i = 0; i < n; i++) {
-		/* the text is always shorter than its RDATA */
-		bufs[i] = malloc(rdlen[i] + 1);
-		if (bufs[i] == NULL) {
-			sd_snprintf(err, errlen, "out of memory");
-			goto out;
+		(*bufs)[i] = malloc(rdlen[i] + 1);
+		if ((*bufs)[i] == NULL) {
+			(void)sd_snprintf(err, errlen, "out of memory");
+			return -2;
 		}
-		if (rdata_txt(rdata[i], rdlen[i], bufs[i], rdlen[i] + 1,
-		    &lens[i]) < 0) {
-			sd_snprintf(err, errlen, "TXT record %zu of %zu is "
-			    "malformed", i + 1, n);
-			rc = STSDANE_ERR_SYNTAX;
-			goto out;
+		if (rdata_txt(rdata[i], rdlen[i], (*bufs)[i], rdlen[i] + 1,
+		    &(*lens)[i]) < 0) {
+			(void)sd_snprintf(err, errlen, "TXT record %zu of %zu "
+			    "is malformed", i + 1, n);
+			return -1;
 		}
-		recs[i] = bufs[i];
 	}
-	rc = stsdane_txt_check(recs, lens, n, id, err, errlen);
-out:
+	return 0;
+}
+
+static void
+free_texts(char **bufs, size_t *lens, size_t n)
+{
+	size_t i;
+
 	if (bufs != NULL)
 		for (i = 0; i < n; i++)
 			free(bufs[i]);
 	free(bufs);
-	free(recs);
 	free(lens);
-	return rc;
+}
+
+enum sts_txt_result
+sts_txt_eval_rdata(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char id[33], char *err, size_t errlen)
+{
+	enum sts_txt_result v;
+	char **bufs = NULL;
+	size_t *lens = NULL;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (id == NULL || (n > 0 && (rdata == NULL || rdlen == NULL)))
+		return STS_TXT_INVAL;
+	id[0] = '\0';
+	rc = decode_texts(rdata, rdlen, n, &bufs, &lens, err, errlen);
+	if (rc == 0)
+		v = sts_txt_eval((const char *const *)bufs, lens, n, id, err,
+		    errlen);
+	else
+		v = rc == -1 ? STS_TXT_SYNTAX : STS_TXT_NOMEM;
+	free_texts(bufs, lens, n);
+	return v;
+}
+
+int
+txt_check_rdata(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char id[33], char *err, size_t errlen)
+{
+	switch (sts_txt_eval_rdata(rdata, rdlen, n, id, err, errlen)) {
+	case STS_TXT_VALID:
+		return STSDANE_OK;
+	case STS_TXT_NONE:
+		return STSDANE_ERR_NOTFOUND;
+	case STS_TXT_MULTIPLE:
+	case STS_TXT_SYNTAX:
+		return STSDANE_ERR_SYNTAX;
+	case STS_TXT_NOMEM:
+		return STSDANE_ERR_NOMEM;
+	case STS_TXT_INVAL:
+		break;
+	}
+	return STSDANE_ERR_INVAL;
+}
+
+enum sts_txt_result
+sts_txt_eval(const char *const *records, const size_t *lens, size_t n,
+    char id[33], char *err, size_t errlen)
+{
+	size_t i, found = 0;
+	int rc = stsdane_txt_check(records, lens, n, id, err, errlen);
+
+	if (rc == STSDANE_OK)
+		return STS_TXT_VALID;
+	if (rc == STSDANE_ERR_NOTFOUND)
+		return STS_TXT_NONE;
+	if (rc != STSDANE_ERR_SYNTAX)
+		return STS_TXT_INVAL;
+	for (i = 0; i < n; i++)
+		if (records[i] != NULL && is_candidate(records[i], lens[i]))
+			found++;
+	return found > 1 ? STS_TXT_MULTIPLE : STS_TXT_SYNTAX;
 }

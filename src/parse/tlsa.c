@@ -5,7 +5,7 @@
  *	RFC 7672 section 3.1 and RFC 7671: only DANE-TA(2) and DANE-EE(3)
  *	records with a known selector and matching type are usable
  * SYNOPSIS
- *	#include "internal.h"
+ *	#include "util.h"
  *
  *	int tlsa_usable(const struct stsdane_tlsa *t, char *err,
  *	    size_t errlen);
@@ -42,7 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "tlsa.h"
 
 /*
  * Exact-match data is a whole certificate or key.  Real ones are a few

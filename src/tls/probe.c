@@ -1,17 +1,12 @@
 /*
  * NAME
- *	probe.c - connect to a domain's MX hosts the way a sending MTA would
+ *	probe.c - one SMTP session with STARTTLS, as a sending MTA has it
  * SUMMARY
- *	decide, then for each MX host: resolve, connect, EHLO, STARTTLS
- *	with SNI, and check the peer's chain against the decision
+ *	greeting, EHLO, STARTTLS with SNI, handshake, and the peer's chain
+ *	checked against the decision
  * SYNOPSIS
- *	#include <stsdane.h>
+ *	#include "smtp.h"
  *
- *	int stsdane_probe(stsdane_ctx *ctx, const char *domain,
- *	    unsigned flags, struct stsdane_probe **out);
- *	void stsdane_probe_free(struct stsdane_probe *p);
- *
- *	(for tests, declared below)
  *	int smtp_reply_parse(const char *buf, size_t len,
  *	    struct smtp_reply *r, size_t *used, char *err, size_t errlen);
  *	void probe_session(stsdane_ctx *ctx,
@@ -19,15 +14,6 @@
  *	    const char *ehlo, unsigned step_ms, unsigned budget_ms,
  *	    struct stsdane_probe_host *h);
  * DESCRIPTION
- *	stsdane_probe() asks for a fresh decision (the cache is neither
- *	read nor written), takes the MX hosts from it (decide() lists every
- *	MX host it saw in d->dane) or, when it has none, looks the MX RRset
- *	up itself, and probes the hosts one after another, in preference
- *	order.  A host that an MTA-STS policy does not allow is reported
- *	"not-allowed" and not connected to.  Each host gets A and AAAA
- *	lookups through the context's DNS layer, then connections to its
- *	addresses (IPv4 first) on the smtp_port setting until one succeeds.
- *
  *	probe_session() speaks SMTP on a connected socket: greeting, EHLO,
  *	STARTTLS, a GnuTLS handshake with the MX host name as SNI and no
  *	verification inside the handshake, then stsdane_verify_chain() on
@@ -46,18 +32,15 @@
  *	smtp_reply_parse() is the pure part: it finds one complete,
  *	possibly multi-line SMTP reply at the start of a buffer.
  *
- *	The result belongs to the caller and is released with
- *	stsdane_probe_free(), which also frees the decision inside it.
+ *	Which hosts are probed, their addresses and the connection are
+ *	probe_run.c's (stsdane_probe()).
  * DIAGNOSTICS
- *	stsdane_probe() returns STSDANE_OK whenever a decision was made,
- *	whatever happened on the network (that is in each host's verdict
- *	and reason); otherwise the error of stsdane_query(), or
- *	STSDANE_ERR_NOMEM, STSDANE_ERR_INVAL, STSDANE_ERR_RESOLVER.
  *	smtp_reply_parse() returns 1 for a complete reply (*used bytes), 0
  *	when more bytes are needed, -1 with the reason in err for a reply
- *	that is malformed or over a bound.
+ *	that is malformed or over a bound.  probe_session() puts what
+ *	happened in h->verdict and h->reason.
  * SEE ALSO
- *	verify.c, RFC 5321, RFC 3207, RFC 7672, RFC 8461
+ *	probe_run.c, verify.c, RFC 5321, RFC 3207, RFC 7672, RFC 8461
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,14 +57,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "ctx.h"
-#include "dns.h"
-#include "internal.h"
+#include "util.h"
+#include "smtp.h"
 #include "x509.h"
 
-#define PROBE_STEP_MS 10000u	/* one read, write, connect or handshake */
-#define PROBE_HOST_MS 60000u	/* everything for one host */
-#define PROBE_MAX_ADDRS 8	/* addresses tried per host */
 #define PROBE_MAX_CHAIN 16	/* certificates passed to verification */
 #define SMTP_MAX_LINE 2048	/* RFC 5321 says 512; be lenient */
 #define SMTP_MAX_LINES 128
@@ -188,7 +167,7 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
 	}
 }
 
-static int
+int
 ms_left(int64_t deadline)
 {
 	int64_t left = deadline - sd_mono_ms();
@@ -216,6 +195,7 @@ struct conn {
 	size_t len;		/* bytes in buf not yet parsed */
 	char buf[SMTP_MAX_REPLY];
 	char err[SD_ERRLEN];	/* why the last step failed */
+	struct probe_chain *keep;	/* probe_session_keep(): chain out */
 };
 
 /*
@@ -248,7 +228,7 @@ budget_note(const struct conn *c, int cut, char *buf, size_t len)
 }
 
 /* Wait for fd to be ready for events, until deadline.  1, 0 timeout. */
-static int
+int
 wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd;
@@ -404,7 +384,7 @@ tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	return recv((int)(intptr_t)p, data, len, 0);
 }
 
-static int
+int
 set_str(char **dst, const char *src)
 {
 	char *p = sd_strdup(src != NULL ? src : "");
@@ -416,7 +396,7 @@ set_str(char **dst, const char *src)
 	return 0;
 }
 
-static void SD_PRINTF(3, 4)
+void
 set_verdict(struct stsdane_probe_host *h, const char *verdict,
     const char *fmt, ...)
 {
@@ -518,6 +498,33 @@ tls_handshake(struct conn *c)
 	return IO_TLS;
 }
 
+/* Copies of the peer's chain for probe_session_keep(). */
+static void
+keep_chain(struct probe_chain *k, const struct stsdane_cert *chain,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && k->n < PROBE_MAX_KEEP; i++) {
+		k->der[k->n] = malloc(chain[i].len);
+		if (k->der[k->n] == NULL)
+			return;
+		memcpy(k->der[k->n], chain[i].der, chain[i].len);
+		k->len[k->n] = chain[i].len;
+		k->n++;
+	}
+}
+
+void
+probe_chain_release(struct probe_chain *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->der[i]);
+	k->n = 0;
+}
+
 /* After the handshake: record what was negotiated and verify. */
 static void
 tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
@@ -553,6 +560,12 @@ tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		chain[i].der = peers[i].data;
 		chain[i].len = peers[i].size;
 	}
+	if (c->keep != NULL) {
+		keep_chain(c->keep, chain, npeers);
+		set_verdict(h, "handshake", "TLS handshake done, %zu "
+		    "certificates kept", c->keep->n);
+		return;
+	}
 	why[0] = '\0';
 	rc = stsdane_verify_chain(ctx, d, host, chain, npeers, why,
 	    sizeof(why));
@@ -575,10 +588,11 @@ tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	}
 }
 
-void
-probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+static void
+session(stsdane_ctx *ctx, const struct stsdane_decision *d,
     const char *host, int fd, const char *ehlo, unsigned step_ms,
-    unsigned budget_ms, struct stsdane_probe_host *h)
+    unsigned budget_ms, struct stsdane_probe_host *h,
+    struct probe_chain *keep)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	struct smtp_reply r;
@@ -593,6 +607,7 @@ probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		return;
 	}
 	c->fd = fd;
+	c->keep = keep;
 	c->step_ms = step_ms > 0 ? step_ms : PROBE_STEP_MS;
 	c->budget_ms = budget_ms;
 	c->end = sd_mono_ms() + budget_ms;
@@ -693,471 +708,17 @@ out:
 	free(c);
 }
 
-/*
- * DNS through the context's layer: submit, then run its event loop
- * until our lookups are answered or the deadline passes.
- */
-struct addr_list {
-	size_t n;
-	struct sockaddr_storage sa[PROBE_MAX_ADDRS];
-	socklen_t salen[PROBE_MAX_ADDRS];
-	char text[PROBE_MAX_ADDRS][64];
-};
-
-struct lookup {
-	int rrtype;
-	int done;
-	enum dns_status status;
-	char why[128];
-	struct addr_list *addrs;	/* for A and AAAA */
-	/* for MX */
-	size_t nmx;
-	unsigned mxpref[SD_MAX_MX_HOSTS];
-	char mxname[SD_MAX_MX_HOSTS][SD_MAX_NAME];
-	int null_mx;
-};
-
-static void
-add_addr(struct addr_list *l, int rrtype, const unsigned char *rd,
-    size_t len, unsigned port)
+void
+probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+    const char *host, int fd, const char *ehlo, unsigned step_ms,
+    unsigned budget_ms, struct stsdane_probe_host *h)
 {
-	struct sockaddr_in *s4;
-	struct sockaddr_in6 *s6;
-
-	if (l->n >= PROBE_MAX_ADDRS)
-		return;
-	memset(&l->sa[l->n], 0, sizeof(l->sa[l->n]));
-	if (rrtype == DNS_T_A && len == 4) {
-		s4 = (struct sockaddr_in *)&l->sa[l->n];
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		memcpy(&s4->sin_addr, rd, 4);
-		l->salen[l->n] = sizeof(*s4);
-	} else if (rrtype == DNS_T_AAAA && len == 16) {
-		s6 = (struct sockaddr_in6 *)&l->sa[l->n];
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		memcpy(&s6->sin6_addr, rd, 16);
-		l->salen[l->n] = sizeof(*s6);
-	} else {
-		return;
-	}
-	if (inet_ntop(rrtype == DNS_T_A ? AF_INET : AF_INET6, rd,
-	    l->text[l->n], sizeof(l->text[l->n])) == NULL)
-		return;
-	l->n++;
+	session(ctx, d, host, fd, ehlo, step_ms, budget_ms, h, NULL);
 }
 
-struct lookup_ctx {
-	struct lookup *lk;
-	unsigned port;
-};
-
-static void
-lookup_cb(void *arg, const struct dns_answer *a)
+void
+probe_session_keep(const char *host, int fd, const char *ehlo,
+    unsigned step_ms, struct stsdane_probe_host *h, struct probe_chain *keep)
 {
-	struct lookup_ctx *lc = arg;
-	struct lookup *lk = lc->lk;
-	char name[SD_MAX_NAME];
-	unsigned pref;
-	size_t i;
-
-	lk->done = 1;
-	lk->status = a->status;
-	(void)sd_strlcpy(lk->why, a->why != NULL ? a->why : "",
-	    sizeof(lk->why));
-	if (a->status != DNS_OK)
-		return;
-	for (i = 0; i < a->n; i++) {
-		if (lk->rrtype == DNS_T_MX) {
-			if (rdata_mx(a->rdata[i], a->rdlen[i], &pref, name,
-			    sizeof(name)) < 0)
-				continue;
-			if (name[0] == '\0') {
-				lk->null_mx = 1;
-				continue;
-			}
-			if (lk->nmx >= SD_MAX_MX_HOSTS)
-				continue;
-			lk->mxpref[lk->nmx] = pref;
-			(void)sd_strlcpy(lk->mxname[lk->nmx], name,
-			    sizeof(lk->mxname[lk->nmx]));
-			lk->nmx++;
-		} else {
-			add_addr(lk->addrs, lk->rrtype, a->rdata[i],
-			    a->rdlen[i], lc->port);
-		}
-	}
-}
-
-/*
- * Look up n (name, type) pairs at once.  Returns 0 when all were
- * answered, 1 when the deadline passed (the rest are TEMPFAIL), -1 when
- * a lookup could not be submitted (its why is set).
- */
-static int
-dns_run(stsdane_ctx *ctx, const char *name, struct lookup *lks,
-    struct lookup_ctx *lcs, size_t n, unsigned timeout_ms)
-{
-	int64_t deadline = sd_mono_ms() + timeout_ms;
-	const char *why = NULL;
-	struct pollfd pfd;
-	size_t i, left;
-	int fd, timed_out = 0, failed = 0;
-
-	for (i = 0; i < n; i++) {
-		lcs[i].lk = &lks[i];
-		if (ctx->dns->query(ctx->dns_impl, name, lks[i].rrtype,
-		    lookup_cb, &lcs[i], &why) < 0) {
-			lks[i].done = 1;
-			lks[i].status = DNS_TEMPFAIL;
-			(void)sd_strlcpy(lks[i].why, why != NULL ? why :
-			    "lookup not submitted", sizeof(lks[i].why));
-			failed = 1;
-		}
-	}
-	for (;;) {
-		left = 0;
-		for (i = 0; i < n; i++)
-			left += !lks[i].done;
-		if (left == 0)
-			break;
-		if (ms_left(deadline) == 0) {
-			ctx->dns->cancel_all(ctx->dns_impl, "timed out");
-			timed_out = 1;
-			break;
-		}
-		fd = ctx->dns->fd(ctx->dns_impl);
-		if (fd >= 0) {
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			(void)poll(&pfd, 1, ms_left(deadline));
-		} else {
-			struct timespec ts = { 0, 5000000 };
-
-			(void)nanosleep(&ts, NULL);
-		}
-		(void)ctx->dns->process(ctx->dns_impl);
-	}
-	for (i = 0; i < n; i++) {
-		if (!lks[i].done) {	/* cancel_all did not reach it */
-			lks[i].done = 1;
-			lks[i].status = DNS_TEMPFAIL;
-			(void)sd_strlcpy(lks[i].why, "timed out",
-			    sizeof(lks[i].why));
-		}
-	}
-	if (timed_out)
-		return 1;
-	return failed ? -1 : 0;
-}
-
-static unsigned
-dns_timeout(const stsdane_ctx *ctx)
-{
-	unsigned t = ctx->settings.dns_timeout_ms;
-
-	return t > 0 ? t : PROBE_STEP_MS;
-}
-
-static const char *
-dns_status_word(enum dns_status s)
-{
-	switch (s) {
-	case DNS_OK: return "ok";
-	case DNS_NXDOMAIN: return "no such name";
-	case DNS_NODATA: return "no records";
-	case DNS_TEMPFAIL: return "temporary failure";
-	case DNS_BOGUS: return "DNSSEC bogus";
-	}
-	return "unknown";
-}
-
-/* Connect to one address within the deadline: fd, or -1 with err. */
-static int
-connect_one(const struct sockaddr_storage *sa, socklen_t salen,
-    int64_t deadline, int *timed_out, char *err, size_t errlen)
-{
-	socklen_t optlen = sizeof(int);
-	int fd, soerr = 0;
-
-	*timed_out = 0;
-	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0) {
-		sd_snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (const struct sockaddr *)sa, salen) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		sd_snprintf(err, errlen, "%s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!wait_fd(fd, POLLOUT, deadline)) {
-		*timed_out = 1;
-		sd_snprintf(err, errlen, "timed out");
-		close(fd);
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &optlen) < 0)
-		soerr = errno;
-	if (soerr != 0) {
-		sd_snprintf(err, errlen, "%s", strerror(soerr));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void
-probe_host(stsdane_ctx *ctx, const struct stsdane_decision *d,
-    const char *ehlo, struct stsdane_probe_host *h)
-{
-	struct lookup lks[2];
-	struct lookup_ctx lcs[2];
-	struct addr_list *addrs;
-	char why[SD_ERRLEN], msg[SD_ERRLEN];
-	int64_t host_deadline = sd_mono_ms() + PROBE_HOST_MS, step;
-	static const int family[2] = { AF_INET, AF_INET6 };
-	size_t i, f;
-	int fd = -1, all_timeouts = 1, to, rc;
-	unsigned port = ctx->settings.smtp_port > 0 ?
-	    ctx->settings.smtp_port : 25;
-
-	h->allowed = stsdane_host_allowed(d, h->name);
-	if (d->mechanism == STSDANE_MECH_MTASTS && !h->allowed) {
-		set_verdict(h, "not-allowed", "MX host '%s' is not allowed by "
-		    "the MTA-STS policy: not connected", h->name);
-		return;
-	}
-	if (sd_is_ip_literal(h->name)) {
-		set_verdict(h, "no-address", "MX host '%s' is an address "
-		    "literal, not a host name", h->name);
-		return;
-	}
-	addrs = calloc(1, sizeof(*addrs));
-	if (addrs == NULL) {
-		set_verdict(h, "no-address", "out of memory");
-		return;
-	}
-	memset(lks, 0, sizeof(lks));
-	lks[0].rrtype = DNS_T_A;
-	lks[1].rrtype = DNS_T_AAAA;
-	lks[0].addrs = lks[1].addrs = addrs;
-	lcs[0].port = lcs[1].port = port;
-	rc = dns_run(ctx, h->name, lks, lcs, 2, dns_timeout(ctx));
-	if (addrs->n == 0) {
-		if (rc == 1)
-			set_verdict(h, "timeout", "address lookup for '%s' "
-			    "timed out", h->name);
-		else if (lks[0].status == DNS_TEMPFAIL ||
-		    lks[0].status == DNS_BOGUS)
-			set_verdict(h, "no-address", "A lookup for '%s': %s%s%s",
-			    h->name, dns_status_word(lks[0].status),
-			    lks[0].why[0] ? ": " : "", lks[0].why);
-		else
-			set_verdict(h, "no-address", "no A or AAAA records for "
-			    "'%s' (%s, %s)", h->name,
-			    dns_status_word(lks[0].status),
-			    dns_status_word(lks[1].status));
-		free(addrs);
-		return;
-	}
-	/* Answers arrive in any order: try IPv4 first, then IPv6. */
-	msg[0] = '\0';
-	for (f = 0; f < 2 && fd < 0; f++)
-		for (i = 0; i < addrs->n && fd < 0; i++) {
-			if (addrs->sa[i].ss_family != family[f])
-				continue;
-			step = sd_mono_ms() + PROBE_STEP_MS;
-			if (step > host_deadline)
-				step = host_deadline;
-			fd = connect_one(&addrs->sa[i], addrs->salen[i], step,
-			    &to, why, sizeof(why));
-			if (fd >= 0) {
-				(void)set_str(&h->address, addrs->text[i]);
-				break;
-			}
-			all_timeouts &= to;
-			(void)sd_snprintf(msg, sizeof(msg), "connect to %s "
-			    "port %u: %s", addrs->text[i], port, why);
-		}
-	free(addrs);
-	if (fd < 0) {
-		set_verdict(h, all_timeouts ? "timeout" : "connect-failed",
-		    "%s", msg);
-		return;
-	}
-	h->connected = 1;
-	/* the session gets what the connect attempts left of the budget */
-	probe_session(ctx, d, h->name, fd, ehlo, PROBE_STEP_MS,
-	    (unsigned)ms_left(host_deadline), h);
-	close(fd);
-}
-
-/* The name this side gives in EHLO. */
-static void
-ehlo_name(char *buf, size_t len)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		if (sd_hostname_normalize(host, buf, len, 0) == 0)
-			return;
-	}
-	(void)sd_strlcpy(buf, "localhost", len);
-}
-
-static int
-add_host(struct stsdane_probe *p, const char *name, unsigned pref)
-{
-	struct stsdane_probe_host *h;
-	size_t i;
-
-	for (i = 0; i < p->nhosts; i++)
-		if (strcasecmp(p->hosts[i].name, name) == 0)
-			return 0;
-	if (p->nhosts >= SD_MAX_MX_HOSTS)
-		return 0;
-	h = &p->hosts[p->nhosts];
-	memset(h, 0, sizeof(*h));
-	h->name = sd_strdup(name);
-	if (h->name == NULL)
-		return -1;
-	h->preference = pref;
-	p->nhosts++;
-	return 0;
-}
-
-/* The MX hosts, looked up here when the decision did not list them. */
-static int
-mx_hosts(stsdane_ctx *ctx, struct stsdane_probe *p)
-{
-	const struct stsdane_decision *d = p->decision;
-	struct lookup *lk;
-	struct lookup_ctx lc;
-	size_t i, j, best;
-	int rc;
-
-	if (d->no_mail)
-		return STSDANE_OK;
-	if (d->ndane > 0) {
-		for (i = 0; i < d->ndane; i++)
-			if (d->dane[i].name != NULL &&
-			    add_host(p, d->dane[i].name,
-			    d->dane[i].preference) < 0)
-				return STSDANE_ERR_NOMEM;
-		return STSDANE_OK;
-	}
-	rc = ctx_get_dns(ctx);
-	if (rc != STSDANE_OK)
-		return rc;
-	lk = calloc(1, sizeof(*lk));
-	if (lk == NULL)
-		return STSDANE_ERR_NOMEM;
-	lk->rrtype = DNS_T_MX;
-	(void)dns_run(ctx, d->domain, lk, &lc, 1, dns_timeout(ctx));
-	if (lk->status == DNS_NODATA) {
-		/* RFC 5321 5.1: the domain itself is the implicit MX */
-		rc = add_host(p, d->domain, 0);
-	} else if (lk->status == DNS_OK) {
-		/* selection by preference; the order among equals kept */
-		rc = 0;
-		while (lk->nmx > 0 && rc == 0) {
-			best = 0;
-			for (j = 1; j < lk->nmx; j++)
-				if (lk->mxpref[j] < lk->mxpref[best])
-					best = j;
-			rc = add_host(p, lk->mxname[best], lk->mxpref[best]);
-			for (j = best; j + 1 < lk->nmx; j++) {
-				lk->mxpref[j] = lk->mxpref[j + 1];
-				memcpy(lk->mxname[j], lk->mxname[j + 1],
-				    sizeof(lk->mxname[j]));
-			}
-			lk->nmx--;
-		}
-	} else {
-		ctx_log(ctx, 1, "MX lookup for '%s': %s%s%s", d->domain,
-		    dns_status_word(lk->status), lk->why[0] ? ": " : "",
-		    lk->why);
-		rc = 0;
-	}
-	free(lk);
-	return rc < 0 ? STSDANE_ERR_NOMEM : STSDANE_OK;
-}
-
-SD_EXPORT int
-stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
-    struct stsdane_probe **out)
-{
-	struct stsdane_probe *p;
-	char ehlo[SD_MAX_NAME];
-	size_t i;
-	int rc;
-
-	if (out != NULL)
-		*out = NULL;
-	if (ctx == NULL || domain == NULL || out == NULL)
-		return STSDANE_ERR_INVAL;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return STSDANE_ERR_NOMEM;
-	p->hosts = calloc(SD_MAX_MX_HOSTS, sizeof(*p->hosts));
-	if (p->hosts == NULL) {
-		free(p);
-		return STSDANE_ERR_NOMEM;
-	}
-	rc = stsdane_query(ctx, domain, flags | STSDANE_QUERY_NO_CACHE,
-	    &p->decision);
-	if (rc != STSDANE_OK) {
-		stsdane_probe_free(p);
-		return rc;
-	}
-	rc = mx_hosts(ctx, p);
-	if (rc != STSDANE_OK) {
-		stsdane_probe_free(p);
-		return rc;
-	}
-	if (p->nhosts > 0) {
-		rc = ctx_get_dns(ctx);
-		if (rc != STSDANE_OK) {
-			stsdane_probe_free(p);
-			return rc;
-		}
-	}
-	ehlo_name(ehlo, sizeof(ehlo));
-	for (i = 0; i < p->nhosts; i++)
-		probe_host(ctx, p->decision, ehlo, &p->hosts[i]);
-	*out = p;
-	return STSDANE_OK;
-}
-
-SD_EXPORT void
-stsdane_probe_free(struct stsdane_probe *p)
-{
-	struct stsdane_probe_host *h;
-	size_t i, k;
-
-	if (p == NULL)
-		return;
-	for (i = 0; p->hosts != NULL && i < p->nhosts; i++) {
-		h = &p->hosts[i];
-		free(h->name);
-		free(h->address);
-		free(h->tls_version);
-		free(h->cipher);
-		free(h->subject);
-		for (k = 0; k < h->ndns_names; k++)
-			free(h->dns_names[k]);
-		free(h->dns_names);
-		free(h->verdict);
-		free(h->reason);
-	}
-	free(p->hosts);
-	stsdane_decision_free(p->decision);
-	free(p);
+	session(NULL, NULL, host, fd, ehlo, step_ms, PROBE_HOST_MS, h, keep);
 }

@@ -16,8 +16,9 @@
  *	it over after the handshake.  What must hold depends on the
  *	decision's mechanism:
  *
- *	DANE: the MX host is looked up in d->dane (case-insensitive, a
- *	trailing dot ignored).  A DANE-EE(3) record matches the leaf's
+ *	DANE: the MX host is found in d->dane by stsdane_host_check() (by
+ *	name, else by TLSA base domain; case-insensitive, a trailing dot
+ *	ignored).  A DANE-EE(3) record matches the leaf's
  *	certificate (selector 0) or SubjectPublicKeyInfo (selector 1),
  *	exactly or by SHA2-256/SHA2-512; neither names nor dates are checked
  *	(RFC 7672 3.1.1).  A DANE-TA(2) record must match a certificate the
@@ -38,7 +39,7 @@
  *	mail must not go to them now.
  *
  *	MTA-STS: the host must be allowed by the policy
- *	(stsdane_host_allowed()), the chain must verify under the
+ *	(stsdane_host_check()), the chain must verify under the
  *	context's CA file (settings "ca_file"), or the system's trust store
  *	when none is set, with dates checked, and the host name must be in
  *	the leaf; a wildcard in the leftmost label is accepted as RFC 8461
@@ -69,7 +70,8 @@
 #include <time.h>
 
 #include "ctx.h"
-#include "internal.h"
+#include "util.h"
+#include "tlsa.h"
 #include "x509.h"
 
 /* Longer chains than this are not sent by real servers. */
@@ -136,19 +138,6 @@ chain_load(struct chain *c, const struct stsdane_cert *certs, size_t n,
 		}
 	}
 	return STSDANE_OK;
-}
-
-/* Compare two host names, case-insensitive, a trailing dot ignored. */
-static int
-same_host(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 /* The name without a trailing dot, in buf. */
@@ -416,7 +405,7 @@ name_check(gnutls_x509_crt_t leaf, const char *const *names, size_t n,
 	}
 	san_list(leaf, sans, sizeof(sans));
 	if (n > 1 && names[1] != NULL && names[1][0] != '\0' &&
-	    !same_host(names[0], names[1]))
+	    !sd_host_eq(names[0], names[1]))
 		sd_snprintf(err, errlen, "names '%s' and '%s' not in "
 		    "certificate (dNSNames: %s)", names[0], names[1], sans);
 	else
@@ -480,22 +469,16 @@ append(char *buf, size_t len, const char *text)
 
 static int
 verify_dane(const struct stsdane_decision *d, const char *host,
-    const struct chain *c, char *err, size_t errlen)
+    const struct stsdane_host_rules *rules, const struct chain *c,
+    char *err, size_t errlen)
 {
-	const struct stsdane_dane_host *h = NULL;
+	const struct stsdane_dane_host *h = rules->dane;
 	const struct stsdane_tlsa *t;
 	const char *names[2];
 	char why[SD_ERRLEN], msg[SD_ERRLEN];
 	size_t i, k;
 	int r, m, any_ta_match;
 
-	for (i = 0; i < d->ndane; i++) {
-		if (d->dane[i].name != NULL && same_host(d->dane[i].name,
-		    host)) {
-			h = &d->dane[i];
-			break;
-		}
-	}
 	if (h == NULL) {
 		sd_snprintf(err, errlen, "MX host '%s' is not in the DANE "
 		    "decision for '%s'", host, d->domain ? d->domain : "");
@@ -599,7 +582,8 @@ verify_dane(const struct stsdane_decision *d, const char *host,
 
 static int
 verify_mtasts(stsdane_ctx *ctx, const struct stsdane_decision *d,
-    const char *host, const struct chain *c, char *err, size_t errlen)
+    const char *host, const struct stsdane_host_rules *rules,
+    const struct chain *c, char *err, size_t errlen)
 {
 	gnutls_x509_trust_list_t tl;
 	const char *ca_file = NULL;
@@ -608,7 +592,7 @@ verify_mtasts(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	size_t i;
 	int r;
 
-	if (!stsdane_host_allowed(d, host)) {
+	if (rules->refusal == STSDANE_REFUSE_NOT_IN_POLICY) {
 		mx[0] = '\0';
 		for (i = 0; i < d->nmx && d->mx != NULL; i++)
 			append(mx, sizeof(mx), d->mx[i]);
@@ -617,9 +601,9 @@ verify_mtasts(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		    mx[0] != '\0' ? mx : "none");
 		return STSDANE_ERR_VERIFY;
 	}
-	if (ctx != NULL && ctx->settings.ca_file != NULL &&
-	    ctx->settings.ca_file[0] != '\0')
-		ca_file = ctx->settings.ca_file;
+	if (ctx != NULL && ctx_settings(ctx)->ca_file != NULL &&
+	    ctx_settings(ctx)->ca_file[0] != '\0')
+		ca_file = ctx_settings(ctx)->ca_file;
 	if (gnutls_x509_trust_list_init(&tl, 0) < 0) {
 		sd_snprintf(err, errlen, "cannot allocate a trust list");
 		return STSDANE_ERR_NOMEM;
@@ -645,7 +629,7 @@ verify_mtasts(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	gnutls_x509_trust_list_deinit(tl, 1);
 	if (r != STSDANE_OK)
 		return r;
-	names[0] = host;
+	names[0] = rules->pkix_name[0] != '\0' ? rules->pkix_name : host;
 	return name_check(c->crt[0], names, 1, err, errlen);
 }
 
@@ -654,6 +638,7 @@ stsdane_verify_chain(stsdane_ctx *ctx, const struct stsdane_decision *d,
     const char *host, const struct stsdane_cert *chain, size_t nchain,
     char *err, size_t errlen)
 {
+	struct stsdane_host_rules rules;
 	char local[SD_ERRLEN];
 	struct chain c;
 	int rc;
@@ -690,16 +675,18 @@ stsdane_verify_chain(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	rc = chain_load(&c, chain, nchain, local, sizeof(local));
 	if (rc != STSDANE_OK)
 		goto out;
+	(void)stsdane_host_check(d, host, &rules);
 	if (d->mechanism == STSDANE_MECH_DANE)
-		rc = verify_dane(d, host, &c, local, sizeof(local));
+		rc = verify_dane(d, host, &rules, &c, local, sizeof(local));
 	else
-		rc = verify_mtasts(ctx, d, host, &c, local, sizeof(local));
+		rc = verify_mtasts(ctx, d, host, &rules, &c, local,
+		    sizeof(local));
 
 out:
 	chain_release(&c);
 	if (err != NULL && errlen > 0)
 		(void)sd_strlcpy(err, local, errlen);
 	if (rc != STSDANE_OK && ctx != NULL)
-		(void)sd_strlcpy(ctx->error, local, sizeof(ctx->error));
+		(void)ctx_fail(ctx, rc, "%s", local);
 	return rc;
 }

@@ -4,7 +4,7 @@
  * SUMMARY
  *	one mapping of U-labels, used by the policy and by host matching
  * SYNOPSIS
- *	#include "internal.h"
+ *	#include "util.h"
  *
  *	int sd_idn_to_ascii(const char *in, char *out, size_t outlen,
  *	    char *err, size_t errlen)
@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 #define LABEL_SHOW 64
 

@@ -10,9 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
-#include "internal.h"
+#include "util.h"
 
 int
 sd_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
@@ -123,6 +124,22 @@ sd_hostname_normalize(const char *in, char *out, size_t outlen,
 		return -1;	/* "a.." leaves an empty last label */
 	out[n] = '\0';
 	return 0;
+}
+
+int
+sd_host_eq(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 int

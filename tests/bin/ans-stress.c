@@ -24,7 +24,8 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 
 static int
 consistent(const struct stsdane_decision *d, const char *domain)

@@ -41,7 +41,8 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 
 #define MAX_WORKERS 256
 #define OP_ALARM 10		/* seconds one cache operation may take */

@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "fetch.h"
-#include "internal.h"
+#include "util.h"
+#include "smtp.h"
+#include "decision.h"
 
 static unsigned
 number(const char *s)

@@ -17,7 +17,7 @@
 
 #include "cache.h"
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
 #include "seed.h"
 
 #define HDR 64			/* as cache_ans.c lays the file out */

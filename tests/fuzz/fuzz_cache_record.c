@@ -11,7 +11,7 @@
 
 #include "cache.h"
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
 #include "seed.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

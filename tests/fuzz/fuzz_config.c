@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
+#include "config.h"
 
 static const char *const keys[] = {
 	"resolver", "resolv_conf", "trust_anchor_file", "unbound_config",

@@ -12,7 +12,8 @@
 
 #include "dns.h"
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
+#include "rdata.h"
 
 static void
 check_txt(const uint8_t *rd, size_t len)

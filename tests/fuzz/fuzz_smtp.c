@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
+#include "smtp.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
+#include "rdata.h"
+#include "sts_txt.h"
 
 #define MAXREC 128
 

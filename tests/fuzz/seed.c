@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 #include "seed.h"
 
 struct stsdane_decision *

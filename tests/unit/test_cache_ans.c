@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 
 static char dir[] = "/tmp/stsdane-ans-XXXXXX";
 static char path[256];

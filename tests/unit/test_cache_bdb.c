@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
 
 struct logbuf {
 	int n;			/* lines at level 0 or 1 */

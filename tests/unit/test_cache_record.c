@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "cache.h"
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 
 static uint32_t
 crc32_bitwise(const unsigned char *p, size_t n, uint32_t crc)

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
+#include "config.h"
 
 struct set_case {
 	const char *key;

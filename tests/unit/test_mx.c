@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 struct mx_case {
 	const char *pattern;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 #define B(lit) lit, sizeof(lit) - 1
 #define HDR "version: STSv1\n"

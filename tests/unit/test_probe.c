@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
+#include "smtp.h"
 #include "test_certs.h"
 
 

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "dns.h"
-#include "internal.h"
+#include "util.h"
+#include "rdata.h"
 
 #define W(lit) (const unsigned char *)lit, sizeof(lit) - 1
 

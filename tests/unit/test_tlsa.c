@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "tlsa.h"
 #include "test_certs.h"
 
 static unsigned char zeros[128];

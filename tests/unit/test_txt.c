@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "sts_txt.h"
 
 #define S(lit) {lit, sizeof(lit) - 1}
 

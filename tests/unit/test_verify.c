@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 #include "test_certs.h"
 
 enum cid {

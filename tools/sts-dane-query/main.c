@@ -8,6 +8,8 @@
  *	sts-dane-query [--json] --check-txt RECORD...
  *	sts-dane-query [--json] --check-tlsa 'U S M HEX'
  *	sts-dane-query -c FILE --check-config
+ *	sts-dane-query [-c FILE] [--json] --audit [--warn-days N] DOMAIN
+ *	sts-dane-query [--json] --check-tlsrpt RECORD...
  * DESCRIPTION
  *	A debugging tool for mail administrators.  It loads the same module
  *	an MTA loads (stsdane.so) and reaches the library only through its
@@ -28,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_audit.h"
 #include "json.h"
 #include "stsdane.h"
 
@@ -66,6 +69,9 @@ struct options {
 	long long within;
 	const char *sets[32];
 	int nsets;
+	int audit;
+	unsigned warn_days;
+	int check_tlsrpt;
 };
 
 static void
@@ -76,6 +82,8 @@ usage(FILE *fp)
 "       sts-dane-query [options] --probe DOMAIN  decide, then test each MX\n"
 "       sts-dane-query --check-policy FILE|- [--mx HOST]\n"
 "       sts-dane-query --check-txt RECORD...\n"
+"       sts-dane-query [-c FILE] --audit [--warn-days N] DOMAIN\n"
+"       sts-dane-query --check-tlsrpt RECORD...\n"
 "       sts-dane-query --check-tlsa 'USAGE SELECTOR MTYPE HEX'\n"
 "       sts-dane-query -c FILE --check-config\n"
 "       sts-dane-query [-c FILE] [--json] --cache-list\n"
@@ -92,6 +100,7 @@ usage(FILE *fp)
 "      --mx HOST       with --check-policy: does the policy allow HOST?\n"
 "      --module PATH   the stsdane module to load\n"
 "      --within SECS   with --refresh: entries expiring this soon (86400)\n"
+"      --warn-days N   with --audit: certificates expiring this soon (21)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version of the tool and of the module\n"
 "\n"
@@ -314,7 +323,8 @@ cmd_query(const struct options *o, const char *domain)
 		fprintf(stderr, "sts-dane-query: %s: %s\n", domain,
 		    P->error(ctx));
 		P->close(ctx);
-		return rc == STSDANE_ERR_INVAL ? EX_USAGE : EX_INTERNAL;
+		return rc == STSDANE_ERR_INVAL || rc == STSDANE_ERR_NAME ?
+		    EX_USAGE : EX_INTERNAL;
 	}
 	if (o->json) {
 		json_init(&j, stdout);
@@ -360,7 +370,8 @@ cmd_probe(const struct options *o, const char *domain)
 		fprintf(stderr, "sts-dane-query: probe %s: %s\n", domain,
 		    P->error(ctx));
 		P->close(ctx);
-		return rc == STSDANE_ERR_INVAL ? EX_USAGE : EX_INTERNAL;
+		return rc == STSDANE_ERR_INVAL || rc == STSDANE_ERR_NAME ?
+		    EX_USAGE : EX_INTERNAL;
 	}
 	for (i = 0; i < p->nhosts; i++)
 		if (p->hosts[i].verdict == NULL ||
@@ -740,12 +751,26 @@ cmd_refresh(const struct options *o)
 	    EX_DECIDED;
 }
 
+static int
+cmd_audit(const struct options *o, const char *domain)
+{
+	stsdane_ctx *ctx = open_ctx(o);
+	int rc;
+
+	if (ctx == NULL)
+		return EX_USAGE;
+	rc = cli_audit(P, ctx, domain, o->json, o->warn_days);
+	P->close(ctx);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { O_CHECK_CONFIG = 256, O_CHECK_POLICY, O_CHECK_TXT,
 	    O_CHECK_TLSA, O_MX, O_MODULE, O_PROBE, O_CACHE_LIST,
-	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN };
+	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN, O_AUDIT, O_WARN_DAYS,
+	    O_CHECK_TLSRPT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 'o' },
@@ -765,6 +790,9 @@ main(int argc, char **argv)
 		{ "all", no_argument, NULL, O_ALL },
 		{ "refresh", no_argument, NULL, O_REFRESH },
 		{ "within", required_argument, NULL, O_WITHIN },
+		{ "audit", no_argument, NULL, O_AUDIT },
+		{ "warn-days", required_argument, NULL, O_WARN_DAYS },
+		{ "check-tlsrpt", no_argument, NULL, O_CHECK_TLSRPT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
@@ -812,6 +840,22 @@ main(int argc, char **argv)
 			}
 			break;
 		}
+		case O_AUDIT: o.audit = 1; break;
+		case O_CHECK_TLSRPT: o.check_tlsrpt = 1; break;
+		case O_WARN_DAYS: {
+			char *end = NULL;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || v < 1 ||
+			    v > 3650) {
+				fprintf(stderr, "sts-dane-query: --warn-days "
+				    "'%s' is not a number of days (1-3650)\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			o.warn_days = (unsigned)v;
+			break;
+		}
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
@@ -850,10 +894,21 @@ main(int argc, char **argv)
 		}
 		return cmd_check_txt(&o, argv + optind, argc - optind);
 	}
+	if (o.check_tlsrpt) {
+		if (optind >= argc) {
+			fprintf(stderr, "sts-dane-query: --check-tlsrpt needs "
+			    "at least one RECORD\n");
+			return EX_USAGE;
+		}
+		return cli_check_tlsrpt(P, o.json, argv + optind,
+		    argc - optind);
+	}
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (o.audit)
+		return cmd_audit(&o, argv[optind]);
 	if (o.probe)
 		return cmd_probe(&o, argv[optind]);
 	return cmd_query(&o, argv[optind]);

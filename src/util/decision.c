@@ -6,6 +6,8 @@
  *	int decision_set_reason(struct stsdane_decision *d, fmt, ...)
  *	int decision_add_mx(struct stsdane_decision *d, const char *pattern)
  *	struct stsdane_decision *decision_copy(const struct stsdane_decision *)
+ *	struct stsdane_decision *decision_none(domain, problem, why)
+ *	struct stsdane_decision *decision_tempfail(domain, problem, why)
  *	void stsdane_decision_free(struct stsdane_decision *d)
  * DESCRIPTION
  *	A decision and everything it points to is plain malloc'd memory
@@ -17,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
+#include "decision.h"
 
 struct stsdane_decision *
 decision_new(const char *domain)
@@ -185,4 +188,38 @@ decision_copy(const struct stsdane_decision *src)
 fail:
 	stsdane_decision_free(d);
 	return NULL;
+}
+
+struct stsdane_decision *
+decision_none(const char *domain, enum stsdane_problem problem,
+    const char *why)
+{
+	struct stsdane_decision *d = decision_new(domain);
+
+	if (d == NULL)
+		return NULL;
+	d->problem = problem;
+	if (decision_set_reason(d, "no policy: %s", why) < 0) {
+		stsdane_decision_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct stsdane_decision *
+decision_tempfail(const char *domain, enum stsdane_problem problem,
+    const char *why)
+{
+	struct stsdane_decision *d = decision_new(domain);
+
+	if (d == NULL)
+		return NULL;
+	d->tempfail = 1;
+	d->require_tls = 1;	/* should a caller deliver anyway: never clear */
+	d->problem = problem;
+	if (decision_set_reason(d, "%s", why) < 0) {
+		stsdane_decision_free(d);
+		return NULL;
+	}
+	return d;
 }

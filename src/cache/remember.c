@@ -1,0 +1,624 @@
+/*
+ * NAME
+ *	remember.c - the one owner of what stsdane remembers
+ * SYNOPSIS
+ *	#include "remember.h"
+ * DESCRIPTION
+ *	Owns the key schema ("sts/", "txt/", "neg/", "dane/", "ans/"), the
+ *	typed records the decision module reads and writes, and the order
+ *	of the tiers: the memo of this process, then the answers file, then
+ *	the shared store.  The decision module reaches it only through
+ *	struct decide_env; the context creates it, and the cache
+ *	administration functions walk it.
+ *
+ *	Laziness is part of the contract: the answers file is opened on the
+ *	first answer lookup, the store only when the answers file did not
+ *	answer, so that a process served from the memo or the answers file
+ *	never starts Berkeley DB.
+ *
+ *	The markers (TXT id seen, negative answer, "no DANE") are stored in
+ *	the same versioned encoding as decisions, so that the files written
+ *	by earlier versions stay valid, but they reach callers only as the
+ *	typed records of remember.h.
+ * DIAGNOSTICS
+ *	Reads that fail are misses; writes that fail are skipped: a cache
+ *	that cannot be used costs lookups, never a wrong decision.  A store
+ *	that cannot be opened is logged once through the log callback.
+ * SEE ALSO
+ *	remember.h, cache_record.c, cache_ans.c, cache_bdb.c
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision.h"
+#include "memo.h"
+#include "remember.h"
+
+struct remember {
+	const char *dir;		/* NULL: no files; not owned */
+	unsigned max_entries;
+	cache_log_fn *log;
+	void *logarg;
+
+	const struct cache_ops *ops;	/* the store; NULL until opened */
+	void *impl;
+	int own_store;			/* opened here: close it here */
+	int store_tried;
+	struct ans_file *ans;
+	int ans_tried;
+
+	struct memo *memo;		/* NULL: no memo */
+};
+
+static const char *const PREFIX[REM_NKINDS] = {
+	"sts", "txt", "neg", "dane", "ans"
+};
+
+const char *
+rem_kind_name(enum rem_kind k)
+{
+	return k < REM_NKINDS ? PREFIX[k] : "?";
+}
+
+int
+rem_key(enum rem_kind k, const char *domain, char *key, size_t len)
+{
+	if (k >= REM_NKINDS)
+		return -1;
+	return sd_snprintf(key, len, "%s/%s", PREFIX[k], domain);
+}
+
+int
+rem_key_parse(const char *key, enum rem_kind *k, const char **domain)
+{
+	const char *slash = strchr(key, '/');
+	size_t i, n;
+
+	if (slash == NULL)
+		return -1;
+	n = (size_t)(slash - key);
+	for (i = 0; i < REM_NKINDS; i++)
+		if (strlen(PREFIX[i]) == n && memcmp(key, PREFIX[i], n) == 0) {
+			*k = (enum rem_kind)i;
+			*domain = slash + 1;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- setting up ---------------------------------------------------------- */
+
+/* One allocation: the struct, then its memo. */
+static struct remember *
+alloc_remember(unsigned memo_slots)
+{
+	size_t head = (sizeof(struct remember) + 15) & ~(size_t)15;
+	struct remember *r = calloc(1, head + (memo_slots > 0 ?
+	    memo_size(memo_slots) : 0));
+
+	if (r == NULL)
+		return NULL;
+	if (memo_slots > 0)
+		r->memo = memo_init((char *)r + head, memo_slots,
+		    REM_SHORT_HOLD);
+	return r;
+}
+
+struct remember *
+remember_new(const char *dir, unsigned max_entries, cache_log_fn *log,
+    void *logarg)
+{
+	struct remember *r = alloc_remember(REM_MEMO_SLOTS);
+
+	if (r == NULL)
+		return NULL;
+	if (dir != NULL && dir[0] != '\0')
+		r->dir = dir;
+	r->max_entries = max_entries;
+	r->log = log;
+	r->logarg = logarg;
+	return r;
+}
+
+struct remember *
+remember_new_store(const struct cache_ops *ops, void *impl,
+    unsigned memo_slots, const char *ans_dir)
+{
+	struct remember *r = alloc_remember(memo_slots);
+
+	if (r == NULL)
+		return NULL;
+	r->ops = ops;
+	r->impl = impl;
+	r->store_tried = 1;
+	r->dir = ans_dir;
+	return r;
+}
+
+void
+remember_free(struct remember *r)
+{
+	if (r == NULL)
+		return;
+	memo_release(r->memo);
+	if (r->own_store && r->impl != NULL)
+		cache_bdb_close(r->impl);
+	ans_close(r->ans);
+	free(r);
+}
+
+static void
+log_msg(struct remember *r, int level, const char *msg)
+{
+	if (r->log != NULL)
+		r->log(r->logarg, level, msg);
+}
+
+/* What the answers file and the database say, as "cache: ..." lines. */
+static void
+tier_log(void *arg, int level, const char *msg)
+{
+	char line[SD_ERRLEN + 16];
+
+	(void)sd_snprintf(line, sizeof(line), "cache: %s", msg);
+	log_msg(arg, level, line);
+}
+
+/* The answers file, without opening the database. */
+static struct ans_file *
+get_ans(struct remember *r)
+{
+	if (r->ans == NULL && !r->ans_tried && r->dir != NULL) {
+		r->ans_tried = 1;
+		r->ans = ans_open(r->dir, tier_log, r);
+	}
+	return r->ans;
+}
+
+/* The store, opened on first need; a failure is logged once. */
+static const struct cache_ops *
+get_store(struct remember *r)
+{
+	char err[SD_ERRLEN], msg[SD_ERRLEN + 64];
+
+	if (r == NULL)
+		return NULL;
+	if (r->store_tried)
+		return r->ops;
+	r->store_tried = 1;
+	if (r->dir == NULL)
+		return NULL;
+	r->impl = cache_bdb_open(r->dir, r->max_entries, tier_log, r,
+	    err, sizeof(err));
+	if (r->impl == NULL) {
+		(void)sd_snprintf(msg, sizeof(msg), "cache '%s' not used, "
+		    "deciding uncached: %s", r->dir, err);
+		log_msg(r, 0, msg);
+		return NULL;
+	}
+	r->ops = &cache_bdb_ops;
+	r->own_store = 1;
+	if (r->ans == NULL) {		/* the directory exists now */
+		r->ans_tried = 1;
+		r->ans = ans_open(r->dir, tier_log, r);
+	}
+	return r->ops;
+}
+
+int
+remember_have_store(struct remember *r)
+{
+	return get_store(r) != NULL;
+}
+
+/* ---- the store, by kind ---------------------------------------------------- */
+
+static struct stsdane_decision *
+store_load(struct remember *r, enum rem_kind k, const char *domain,
+    int64_t now)
+{
+	const struct cache_ops *ops = get_store(r);
+	char key[SD_MAX_NAME + 8];
+	unsigned char *val = NULL;
+	size_t len = 0;
+	struct stsdane_decision *d = NULL;
+	int64_t when = 0;
+
+	if (ops == NULL || rem_key(k, domain, key, sizeof(key)) < 0)
+		return NULL;
+	if (ops->get(r->impl, key, &val, &len) != STSDANE_OK)
+		return NULL;
+	if (cache_record_decode(val, len, &d, &when) != STSDANE_OK ||
+	    d == NULL) {
+		(void)ops->del(r->impl, key);
+		free(val);
+		return NULL;
+	}
+	free(val);
+	if (d->expires <= now) {
+		(void)ops->del(r->impl, key);
+		stsdane_decision_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void
+store_save(struct remember *r, enum rem_kind k, const char *domain,
+    const struct stsdane_decision *d, int64_t learned)
+{
+	const struct cache_ops *ops = get_store(r);
+	char key[SD_MAX_NAME + 8];
+	unsigned char *val = NULL;
+	size_t len = 0;
+
+	if (ops == NULL || rem_key(k, domain, key, sizeof(key)) < 0)
+		return;
+	if (cache_record_encode(d, learned, &val, &len) != STSDANE_OK)
+		return;
+	(void)ops->put(r->impl, key, val, len);
+	free(val);
+}
+
+static void
+store_forget(struct remember *r, enum rem_kind k, const char *domain)
+{
+	const struct cache_ops *ops = get_store(r);
+	char key[SD_MAX_NAME + 8];
+
+	if (ops != NULL && rem_key(k, domain, key, sizeof(key)) == 0)
+		(void)ops->del(r->impl, key);
+}
+
+/* A marker: mechanism none, valid until `expires'. */
+static void
+store_mark(struct remember *r, enum rem_kind k, const char *domain,
+    const char *id, int64_t now, int64_t expires,
+    enum stsdane_problem problem, const char *reason)
+{
+	struct stsdane_decision *m;
+
+	if (get_store(r) == NULL)
+		return;
+	m = decision_new(domain);
+	if (m == NULL)
+		return;
+	m->expires = expires;
+	m->problem = problem;
+	m->policy_id = id != NULL && id[0] != '\0' ? sd_strdup(id) : NULL;
+	(void)decision_set_reason(m, "%s", reason);
+	store_save(r, k, domain, m, now);
+	stsdane_decision_free(m);
+}
+
+/* ---- the answer ------------------------------------------------------------ */
+
+struct stsdane_decision *
+remember_answer_get(struct remember *r, const char *domain, int64_t now)
+{
+	struct stsdane_decision *d;
+
+	if (r == NULL)
+		return NULL;
+	d = memo_get(r->memo, domain, now);
+	if (d != NULL)
+		return d;
+	d = ans_get(get_ans(r), domain, now);
+	if (d == NULL) {
+		d = store_load(r, REM_ANSWER, domain, now);
+		if (d != NULL)
+			ans_put(get_ans(r), d, now);
+	}
+	if (d != NULL) {
+		d->source = STSDANE_SOURCE_CACHE;
+		memo_put(r->memo, d, now);
+	}
+	return d;
+}
+
+void
+remember_answer_put(struct remember *r, const struct stsdane_decision *d,
+    int64_t now, int shared)
+{
+	if (r == NULL)
+		return;
+	if (shared && d->tempfail)
+		store_forget(r, REM_ANSWER, d->domain);
+	else if (shared)
+		store_save(r, REM_ANSWER, d->domain, d, now);
+	memo_put(r->memo, d, now);
+	ans_put(get_ans(r), d, now);
+}
+
+/* ---- typed records ---------------------------------------------------------- */
+
+struct stsdane_decision *
+remember_policy_get(struct remember *r, const char *domain, int64_t now)
+{
+	return r != NULL ? store_load(r, REM_POLICY, domain, now) : NULL;
+}
+
+void
+remember_policy_put(struct remember *r, const struct stsdane_decision *d,
+    int64_t now)
+{
+	if (r != NULL)
+		store_save(r, REM_POLICY, d->domain, d, now);
+}
+
+int
+remember_txt_get(struct remember *r, const char *domain, int64_t now,
+    struct rem_txt *t)
+{
+	struct stsdane_decision *m;
+	int found = 0;
+
+	if (r == NULL)
+		return 0;
+	m = store_load(r, REM_TXT_SEEN, domain, now);
+	if (m != NULL && m->policy_id != NULL &&
+	    sd_strlcpy(t->id, m->policy_id, sizeof(t->id)) == 0) {
+		t->expires = m->expires;
+		found = 1;
+	}
+	stsdane_decision_free(m);
+	return found;
+}
+
+void
+remember_txt_put(struct remember *r, const char *domain, const char *id,
+    int64_t now, int64_t expires)
+{
+	if (r != NULL)
+		store_mark(r, REM_TXT_SEEN, domain, id, now, expires,
+		    STSDANE_PROBLEM_NONE, "TXT id last seen");
+}
+
+int
+remember_neg_get(struct remember *r, const char *domain, int64_t now,
+    struct rem_neg *n)
+{
+	struct stsdane_decision *m;
+
+	if (r == NULL)
+		return 0;
+	m = store_load(r, REM_NEGATIVE, domain, now);
+	if (m == NULL)
+		return 0;
+	memset(n, 0, sizeof(*n));
+	n->problem = m->problem;
+	n->expires = m->expires;
+	if (m->reason != NULL)
+		(void)sd_strlcpy(n->reason, m->reason, sizeof(n->reason));
+	if (m->policy_id != NULL)
+		(void)sd_strlcpy(n->id, m->policy_id, sizeof(n->id));
+	stsdane_decision_free(m);
+	return 1;
+}
+
+void
+remember_neg_put(struct remember *r, const char *domain,
+    const struct rem_neg *n, int64_t now)
+{
+	if (r != NULL)
+		store_mark(r, REM_NEGATIVE, domain, n->id, now, n->expires,
+		    n->problem, n->reason);
+}
+
+void
+remember_neg_forget(struct remember *r, const char *domain)
+{
+	if (r != NULL)
+		store_forget(r, REM_NEGATIVE, domain);
+}
+
+int
+remember_dane_get(struct remember *r, const char *domain, int64_t now,
+    struct stsdane_decision **d, int64_t *until)
+{
+	struct stsdane_decision *m;
+
+	*d = NULL;
+	*until = 0;
+	if (r == NULL)
+		return 0;
+	m = store_load(r, REM_DANE, domain, now);
+	if (m == NULL)
+		return 0;
+	*until = m->expires;
+	if (m->mechanism == STSDANE_MECH_DANE)
+		*d = m;
+	else
+		stsdane_decision_free(m);
+	return 1;
+}
+
+void
+remember_dane_put(struct remember *r, const struct stsdane_decision *d,
+    int64_t now)
+{
+	if (r != NULL)
+		store_save(r, REM_DANE, d->domain, d, now);
+}
+
+void
+remember_dane_none_put(struct remember *r, const char *domain, int64_t now,
+    int64_t until)
+{
+	if (r != NULL)
+		store_mark(r, REM_DANE, domain, NULL, now, until,
+		    STSDANE_PROBLEM_NONE, "no DANE");
+}
+
+/* ---- administration ---------------------------------------------------------- */
+
+struct list_state {
+	int (*fn)(void *arg, const char *kind,
+	    const struct stsdane_decision *d, int64_t learned);
+	void *arg;
+};
+
+static int
+list_one(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct list_state *st = arg;
+	struct stsdane_decision *d = NULL;
+	enum rem_kind k;
+	const char *domain;
+	int64_t learned = 0;
+	int stop = 0;
+
+	if (rem_key_parse(key, &k, &domain) < 0 ||
+	    cache_record_decode(val, len, &d, &learned) != STSDANE_OK)
+		return 0;
+	/* markers are not decisions */
+	if (k == REM_POLICY || k == REM_ANSWER ||
+	    (k == REM_DANE && d->mechanism == STSDANE_MECH_DANE)) {
+		d->source = STSDANE_SOURCE_CACHE;
+		stop = st->fn(st->arg, PREFIX[k], d, learned);
+	}
+	stsdane_decision_free(d);
+	return stop;
+}
+
+int
+remember_list(struct remember *r, int (*fn)(void *arg, const char *kind,
+    const struct stsdane_decision *d, int64_t learned), void *arg)
+{
+	struct list_state st = { fn, arg };
+	const struct cache_ops *ops = get_store(r);
+
+	if (ops == NULL)
+		return STSDANE_ERR_CACHE;
+	return ops->foreach(r->impl, list_one, &st);
+}
+
+/* Keys collected while walking, acted on afterwards. */
+struct keys {
+	char **v;
+	size_t n, cap;
+	const char *domain;	/* only this domain, or all when NULL */
+	int64_t before;		/* expiring: before this */
+};
+
+static int
+keys_add(struct keys *k, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->v[i], s) == 0)
+			return 0;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 64;
+		char **v = realloc(k->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n] = sd_strdup(s);
+	if (k->v[k->n] == NULL)
+		return -1;
+	k->n++;
+	return 0;
+}
+
+static void
+keys_release(struct keys *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+}
+
+static int
+collect_flush(void *arg, const char *key, const unsigned char *val,
+    size_t len)
+{
+	struct keys *k = arg;
+	enum rem_kind kind;
+	const char *domain;
+
+	if (k->domain != NULL && (rem_key_parse(key, &kind, &domain) < 0 ||
+	    strcmp(domain, k->domain) != 0))
+		return 0;
+	return keys_add(k, key) < 0;
+}
+
+int
+remember_flush(struct remember *r, const char *domain)
+{
+	const struct cache_ops *ops = get_store(r);
+	struct keys k;
+	size_t i;
+	int rc;
+
+	if (ops == NULL)
+		return STSDANE_ERR_CACHE;
+	memset(&k, 0, sizeof(k));
+	k.domain = domain;
+	memo_clear(r->memo, domain);
+	if (domain != NULL)
+		ans_del(get_ans(r), domain);
+	else
+		ans_clear(get_ans(r));
+	rc = ops->foreach(r->impl, collect_flush, &k);
+	for (i = 0; i < k.n && rc == STSDANE_OK; i++) {
+		int e = ops->del(r->impl, k.v[i]);
+
+		if (e != STSDANE_OK && e != STSDANE_ERR_NOTFOUND)
+			rc = e;
+	}
+	keys_release(&k);
+	return rc;
+}
+
+static int
+collect_expiring(void *arg, const char *key, const unsigned char *val,
+    size_t len)
+{
+	struct keys *k = arg;
+	struct stsdane_decision *d = NULL;
+	enum rem_kind kind;
+	const char *domain;
+	int64_t learned;
+	int rc = 0;
+
+	if (rem_key_parse(key, &kind, &domain) < 0 ||
+	    (kind != REM_POLICY && kind != REM_DANE))
+		return 0;
+	if (cache_record_decode(val, len, &d, &learned) != STSDANE_OK)
+		return 0;
+	/* "no DANE" markers are refreshed with their domain's policy; a
+	   DANE result or a policy close to expiry is refreshed */
+	if (d->expires < k->before &&
+	    (kind == REM_POLICY || d->mechanism == STSDANE_MECH_DANE))
+		rc = keys_add(k, domain) < 0;
+	stsdane_decision_free(d);
+	return rc;
+}
+
+int
+remember_expiring(struct remember *r, int64_t before,
+    int (*fn)(void *arg, const char *domain), void *arg)
+{
+	const struct cache_ops *ops = get_store(r);
+	struct keys k;
+	size_t i;
+	int rc;
+
+	if (ops == NULL)
+		return STSDANE_ERR_CACHE;
+	memset(&k, 0, sizeof(k));
+	k.before = before;
+	rc = ops->foreach(r->impl, collect_expiring, &k);
+	for (i = 0; i < k.n && rc == STSDANE_OK; i++)
+		if (fn(arg, k.v[i]) != 0)
+			break;
+	keys_release(&k);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * config.h - the settings every layer reads, and their parser
+ *
+ * Filled from the configuration file and stsdane_set(); owned by the
+ * context (src/api/ctx.h), read by the layers through a const pointer.
+ */
+#ifndef STSDANE_CONFIG_H
+#define STSDANE_CONFIG_H
+
+#include <stddef.h>
+
+/* Strings are owned by the struct; NULL means "not set". */
+struct settings {
+	char *resolver;		/* addresses to forward to; NULL or "" means
+				   full recursion from the root */
+	char *resolv_conf;	/* use this resolv.conf's servers instead */
+	char *trust_anchor_file;
+	char *unbound_config;	/* handed to ub_ctx_config() as is */
+	char *ca_file;		/* CAs for MTA-STS (policy host and MX) */
+	char *cache_path;	/* Berkeley DB environment directory */
+	unsigned dns_timeout_ms;
+	unsigned fetch_timeout_ms;
+	unsigned negative_ttl;	/* seconds "no policy" is cached */
+	unsigned smtp_port;	/* port for --probe, normally 25 */
+	unsigned cache_max_entries;
+};
+
+void settings_init(struct settings *s);
+void settings_release(struct settings *s);
+/*
+ * Set one key.  0, or -1 with err set to a message that names the key,
+ * e.g. "unknown key 'dns_timeot'" or "dns_timeout: 'abc' is not a number
+ * of seconds".
+ */
+int settings_set(struct settings *s, const char *key, const char *value,
+    char *err, size_t errlen);
+/* Value of key as text, in buf; NULL for an unknown key. */
+const char *settings_get(const struct settings *s, const char *key,
+    char *buf, size_t len);
+/*
+ * Parse a configuration file: "key = value" lines, '#' comments, blank
+ * lines.  0, or -1 with err "FILE:LINE: message" (STSDANE_ERR_IO-style
+ * problems read "FILE: cannot open: strerror").  *ioerr is set to 1 when
+ * the file could not be read at all.
+ */
+int settings_load_file(struct settings *s, const char *path, char *err,
+    size_t errlen, int *ioerr);
+/* The same for bytes in memory; name stands for FILE in messages. */
+int settings_load_buf(struct settings *s, const char *name, const char *buf,
+    size_t len, char *err, size_t errlen);
+
+#endif /* STSDANE_CONFIG_H */
