@@ -317,6 +317,10 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 		*out = NULL;
 	if (ctx == NULL || domain == NULL || out == NULL)
 		return STSDANE_ERR_INVAL;
+	if ((flags & STSDANE_QUERY_CACHE_ONLY) && (flags &
+	    (STSDANE_QUERY_NO_CACHE | STSDANE_QUERY_REFRESH)))
+		return ctx_fail(ctx, STSDANE_ERR_INVAL, "cache-only goes "
+		    "with neither no-cache nor refresh");
 	if (sd_hostname_normalize(domain, name, sizeof(name), 0) < 0)
 		return ctx_fail(ctx, STSDANE_ERR_NAME,
 		    "'%.*s' is not a valid domain name", 255, domain);

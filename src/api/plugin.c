@@ -72,6 +72,11 @@ static const struct stsdane_plugin plugin_v1 = {
 	.refusal_name = stsdane_refusal_name,
 	.tlsrpt_check = stsdane_tlsrpt_check,
 	.tlsrpt_free = stsdane_tlsrpt_free,
+	.audit = stsdane_audit,
+	.audit_free = stsdane_audit_free,
+	.audit_layer_name = stsdane_audit_layer_name,
+	.severity_name = stsdane_severity_name,
+	.verdict_name = stsdane_verdict_name,
 	.cache_expiring = stsdane_cache_expiring,
 };
 

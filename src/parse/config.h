@@ -48,5 +48,8 @@ const char *settings_get(const struct settings *s, const char *key,
  */
 int settings_load_file(struct settings *s, const char *path, char *err,
     size_t errlen, int *ioerr);
+/* The same for bytes in memory; name stands for FILE in messages. */
+int settings_load_buf(struct settings *s, const char *name, const char *buf,
+    size_t len, char *err, size_t errlen);
 
 #endif /* STSDANE_CONFIG_H */

@@ -20,6 +20,8 @@
 #	127.0.2.N:25	Exim receivers (DANE and MTA-STS MX hosts)
 #	127.0.3.N:25	Exim receivers of the Exim end-to-end scenarios
 #			(tests/world/exim-world.sh)
+#	127.0.5.N:25	Exim receivers of the audit scenarios, some also on
+#			fd00:5::N (tests/world/audit-world.sh)
 #
 #	STSDANE_WORLD_NS names another namespace, so that two worlds (two
 #	BUILD directories) can run side by side.  STSDANE_NS_PREFIX (default
@@ -263,6 +265,7 @@ make_pki() {
 	cat "$W/pki/rx-ta.pem" "$W/pki/daneta.pem" > "$W/pki/rx-ta.chain.pem"
 	exim_world_pki || return 1
 	cache_world_pki || return 1
+	audit_world_pki || return 1
 	scale_world_pki || return 1
 }
 
@@ -291,6 +294,8 @@ done
 . "$HERE/cache-world.sh"
 # The Postfix end-to-end scenarios (tests/postfix): wildcard depth.
 . "$HERE/postfix-world.sh"
+# The audit scenarios (tests/integration/audit.sh).
+. "$HERE/audit-world.sh"
 # Synthetic domains for the benchmarks at scale (STSDANE_WORLD_SCALE=N).
 . "$HERE/scale-world.sh"
 
@@ -468,6 +473,7 @@ write_zones() {
 	exim_world_zones "$z"
 	cache_world_zones "$z"
 	postfix_world_zones "$z"
+	audit_world_zones "$z"
 	scale_world_zones "$z"
 }
 
@@ -522,6 +528,7 @@ make_dns() {
 	    _25._tcp.mx.dane-bogus.test. TLSA
 	corrupt_rrsig "$W/dns/bogus-sts.test.signed" \
 	    _mta-sts.bogus-sts.test. TXT
+	audit_world_corrupt
 	# Unsigned children are served as written.
 	for child in dane-insecure dane-insecmx; do
 		cp "$W/dns/$child.test.zone" "$W/dns/$child.test.signed"
@@ -632,6 +639,7 @@ make_www() {
 	std_policy testing.test testing
 	exim_world_www
 	cache_world_www
+	audit_world_www
 	scale_world_www
 	std_policy none.test none
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.crlf.test\r\nmax_age: 86400\r\n' |
@@ -726,6 +734,7 @@ EOF
 		exim_world_vhosts
 		cache_world_vhosts
 		postfix_world_vhosts
+		audit_world_vhosts
 		scale_world_vhosts
 		echo "}"
 	} > "$W/nginx/nginx.conf"
@@ -820,6 +829,7 @@ make_receivers() {
 	    "$p/rx-sts.key" $STS_DOMAINS wild.test
 	exim_world_receivers
 	postfix_world_receivers
+	audit_world_receivers
 }
 
 # ---------------------------------------------------------------- versions
@@ -1033,6 +1043,7 @@ world_start() {
 	    skip "cannot create network namespace '$NS'"
 	in_ns ip link set lo up || fail_start "cannot bring up lo in '$NS'"
 	in_ns sysctl -qw net.ipv4.ip_unprivileged_port_start=0 2>/dev/null
+	audit_world_net
 
 	make_pki || fail_start "certificate generation failed (certtool)"
 	make_dns || fail_start "zone signing failed (ldns)"
@@ -1087,6 +1098,7 @@ world_start() {
 		    "check that user Debian-exim can reach $W/$rx (log, spool, certificates)" \
 		    listening "$a:25" || fail_start "giving up"
 	done
+	audit_world_start || fail_start "giving up"
 	echo "stsdane world: up in namespace '$NS' (state in $W)"
 }
 
