@@ -52,7 +52,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
 	ans = ans_open(dir, NULL, NULL);
 	FUZZ_CHECK(ans != NULL);
-	snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	fd = open(path, O_RDWR);
 	FUZZ_CHECK(fd >= 0);
 	/* the files stay open; the names can go now */

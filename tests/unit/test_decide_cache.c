@@ -709,7 +709,7 @@ Test(decide_tiers, answer_with_a_stale_part_is_not_kept)
 	stsdane_decision_free(d);
 
 	world_free(w);
-	(void)snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	(void)snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	unlink(path);
 	rmdir(dir);
 }
