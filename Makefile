@@ -59,7 +59,7 @@ endif
 
 OPT ?= -O2 -g
 # The library's layers, one folder each (docs/ARCHITECTURE.md).
-SRC_DIRS = util parse net tls cache decide api
+SRC_DIRS = util parse net tls cache decide report api
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc $(addprefix -Isrc/,$(SRC_DIRS)) $(WARN) $(OPT)
 ifneq ($(SANITIZE),)
@@ -74,7 +74,8 @@ BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
 	-DSTSDANE_SYSCONFDIR='"$(SYSCONFDIR)"'
 
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread \
+	$(shell $(PKG_CONFIG) --libs jansson zlib 2>/dev/null)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)

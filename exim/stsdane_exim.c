@@ -111,6 +111,12 @@ struct exim_state {
 
 struct exim_state S;
 
+stsdane_ctx *
+module_context(void)
+{
+	return S.state == 1 ? S.ctx : NULL;
+}
+
 /* ------------------------------------------------------------ results */
 
 uschar *
@@ -423,6 +429,7 @@ stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
 	(void)snprintf(msg, sizeof(msg), "stsdane: %s", m.d->reason != NULL ?
 	    m.d->reason : "decision is tempfail");
 	sanitize(msg);
+	tlsrpt_defer(&m);
 	answer_release(&m);
 	return give(yield, msg, 1);
 }

@@ -72,6 +72,10 @@ static const struct stsdane_plugin plugin_v1 = {
 	.refusal_name = stsdane_refusal_name,
 	.tlsrpt_check = stsdane_tlsrpt_check,
 	.tlsrpt_free = stsdane_tlsrpt_free,
+	.tlsrpt_record = stsdane_tlsrpt_record,
+	.tlsrpt_list = stsdane_tlsrpt_list,
+	.tlsrpt_send = stsdane_tlsrpt_send,
+	.tlsrpt_result_name = stsdane_tlsrpt_result_name,
 };
 
 SD_EXPORT const struct stsdane_plugin *

@@ -69,3 +69,30 @@ fetch_load(char *err, size_t errlen)
 	}
 	return try_path(STSDANE_PKGLIBDIR "/stsdane-fetch.so", err, errlen);
 }
+
+/*
+ * The POST function of the same module: found through the module that
+ * fetch_load() loaded (dladdr of its table), so both come from one file.
+ */
+fetch_post_fn *
+fetch_post_load(char *err, size_t errlen)
+{
+	const struct fetch_ops *ops = fetch_load(err, errlen);
+	fetch_post_fn *fn = NULL;
+	Dl_info info;
+	void *h;
+
+	if (ops == NULL)
+		return NULL;
+	if (dladdr((const void *)ops, &info) == 0 || info.dli_fname == NULL) {
+		(void)sd_snprintf(err, errlen, "cannot find the fetch module");
+		return NULL;
+	}
+	h = dlopen(info.dli_fname, RTLD_NOW | RTLD_LOCAL);
+	if (h != NULL)
+		*(void **)&fn = dlsym(h, FETCH_POST_SYMBOL);
+	if (fn == NULL)
+		(void)sd_snprintf(err, errlen, "'%s' does not offer %s",
+		    info.dli_fname, FETCH_POST_SYMBOL);
+	return fn;
+}

@@ -33,6 +33,10 @@
  *	    negative_ttl        whole seconds, 0 to 86400, default 3600
  *	    smtp_port           1 to 65535, default 25
  *	    cache_max_entries   1 to 100000000, default 100000
+ *	    tlsrpt              0 or 1, default 0: TLS reporting (RFC 8460)
+ *	    tlsrpt_org, tlsrpt_contact, tlsrpt_submitter, tlsrpt_sendmail,
+ *	    tlsrpt_dir          text without control characters; empty
+ *	                        means not set (docs/tlsrpt.md)
  *
  *	Numbers are parsed by hand, digit by digit: strtol() and strtod()
  *	would accept signs, white space, hexadecimal and trailing junk,
@@ -105,6 +109,12 @@ static const struct key_def keys[] = {
 	{"smtp_port", KIND_UINT, OFF(smtp_port), 1, 65535},
 	{"cache_max_entries", KIND_UINT, OFF(cache_max_entries), 1,
 	    MAX_CACHE_ENTRIES},
+	{"tlsrpt", KIND_UINT, OFF(tlsrpt), 0, 1},
+	{"tlsrpt_org", KIND_PATH, OFF(tlsrpt_org), 0, 0},
+	{"tlsrpt_contact", KIND_PATH, OFF(tlsrpt_contact), 0, 0},
+	{"tlsrpt_submitter", KIND_PATH, OFF(tlsrpt_submitter), 0, 0},
+	{"tlsrpt_sendmail", KIND_PATH, OFF(tlsrpt_sendmail), 0, 0},
+	{"tlsrpt_dir", KIND_PATH, OFF(tlsrpt_dir), 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
