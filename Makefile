@@ -207,6 +207,7 @@ integration: all
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
+	BUILD=$(BUILD) sh tests/e2e/tlsrpt.sh
 
 # stsdane-policyd with a real Postfix, and its protocol (tests/postfix).
 postfix-e2e: all

@@ -551,7 +551,7 @@ https_post(struct send_run *r, const char *uri, const unsigned char *gz,
 
 static int
 write_file(const char *dir, const char *name, const char *ext,
-    const void *p, size_t n)
+    const void *p, size_t n, int newline)
 {
 	char path[4400];
 	FILE *f;
@@ -563,6 +563,8 @@ write_file(const char *dir, const char *name, const char *ext,
 	if (f == NULL)
 		return -1;
 	rc = fwrite(p, 1, n, f) == n ? 0 : -1;
+	if (newline && putc('\n', f) == EOF)
+		rc = -1;
 	if (fclose(f) != 0)
 		rc = -1;
 	return rc;
@@ -574,10 +576,10 @@ serve(struct send_run *r, const char *domain, const char *uri,
     const char *id, const unsigned char *gz, size_t gzlen,
     const char *dry, size_t *nsent)
 {
-	char err[SD_ERRLEN], to[600], when[32];
+	char err[SD_ERRLEN], to[600];
 	struct buf msg = {0};
 	int64_t first, next;
-	unsigned fails;
+	unsigned fails = 0;
 	int mailto = strncasecmp(uri, "mailto:", 7) == 0, st, rc;
 
 	err[0] = '\0';
@@ -585,16 +587,15 @@ serve(struct send_run *r, const char *domain, const char *uri,
 	    &next);
 	if (st == 1)
 		return;
-	if (st == -1) {
-		(void)store_day_name(next, when, sizeof(when));
-		note(r, 0, "%s: %s: %u failed tries, next after %lld", domain,
-		    uri, fails, (long long)next);
-		return;
-	}
 	if (dry == NULL && fails > 0 && r->now - first > RETRY_WINDOW) {
 		(void)state_add(r, "drop %s %s", domain, uri);
-		note(r, 1, "%s: %s: dropped after %u failed tries", domain,
-		    uri, fails);
+		note(r, 1, "%s: %s: dropped after %u failed tries in %lld s",
+		    domain, uri, fails, (long long)(r->now - first));
+		return;
+	}
+	if (st == -1) {
+		note(r, 0, "%s: %s: %u failed tries, next in %lld s", domain,
+		    uri, fails, (long long)(next - r->now));
 		return;
 	}
 	if (mailto && mail_address(uri, to, sizeof(to)) != 0) {
@@ -613,7 +614,7 @@ serve(struct send_run *r, const char *domain, const char *uri,
 	}
 	if (dry != NULL) {
 		if (mailto)
-			(void)write_file(dry, domain, ".eml", msg.p, msg.n);
+			(void)write_file(dry, domain, ".eml", msg.p, msg.n, 0);
 		note(r, 0, "%s: %s: dry run, not sent", domain, uri);
 		free(msg.p);
 		return;
@@ -690,8 +691,8 @@ one_domain(struct send_run *r, const struct report_day *rd,
 		goto out;
 	}
 	if (dry != NULL) {
-		(void)write_file(dry, dm->name, ".json", json, strlen(json));
-		(void)write_file(dry, dm->name, ".json.gz", gz, gzlen);
+		(void)write_file(dry, dm->name, ".json", json, strlen(json), 1);
+		(void)write_file(dry, dm->name, ".json.gz", gz, gzlen, 0);
 	}
 	for (i = 0; i < rec->nrua; i++)
 		serve(r, dm->name, rec->rua[i], id, gz, gzlen, dry, nsent);

@@ -226,6 +226,14 @@ decode(const unsigned char *b, struct store_rec *r)
 	memcpy(r->f, b + off, n); off += n + 1;
 	FIELDS(GET)
 #undef GET
+	/*
+	 * The padding must be zeros: a torn record followed by the next
+	 * writer's would otherwise pass when its used part is complete,
+	 * and the next record would be lost in its padding.
+	 */
+	for (off = used; off < STORE_REC_SIZE; off++)
+		if (b[off] != 0)
+			return -1;
 	return 0;
 }
 

@@ -10,8 +10,9 @@
  *	starttls-not-supported failure from 192.0.2.1 to
  *	mx.DOMAIN; with "distinct" each has a receiving-ip of its own
  *	(10.x.y.z), so that each is a failure-details entry of its own:
- *	the oversized report.  "loop" records until killed and prints
- *	nothing: the writer that kill -9 interrupts.  Prints the number
+ *	the oversized report.  "loop" records until killed, one session
+ *	every 100 microseconds, and prints nothing: the writer that kill -9
+ *	interrupts.  Prints the number
  *	of sessions recorded.
  * DIAGNOSTICS
  *	Exit 0, or 1 with a message when a record fails.
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stsdane.h"
 
@@ -69,6 +71,11 @@ main(int argc, char **argv)
 			fprintf(stderr, "tlsrpt-record: %s\n",
 			    stsdane_error(ctx));
 			return 1;
+		}
+		if (loop) {
+			struct timespec ts = { 0, 100000 };
+
+			(void)nanosleep(&ts, NULL);
 		}
 	}
 	printf("%ld\n", i);

@@ -191,6 +191,146 @@ t="counters: nothing else was counted"
 n=$(python3 -c 'import json,sys; print(sum(c["count"] for c in json.load(open(sys.argv[1]))["counters"]))' "$T/list.json")
 if [ "$n" = 18 ]; then ok "$t"; else notok "$t" "total $n, expected 18: $(cat "$T/list.json")"; fi
 
+# ---------------------------------------------------------------- reports
+
+CHECK="python3 $ROOT/tests/e2e/tlsrpt_check.py"
+REPORTED="rpt-sts rpt-notls rpt-name rpt-expired rpt-ca rpt-fetch"
+RXR=$W/rx-rpt/maildir/new
+HTTPS=$W/tlsrpt-https
+
+dry=$(q --tlsrpt-send --dry-run "$T/dry" --day "$DAY" 2>/dev/null)
+for d in $REPORTED rpt-unreach; do
+	t="dry run: the report of $d.test, field by field"
+	if why=$($CHECK json "$T/dry/$d.test.json" "$d.test" "$DAY") &&
+	    why=$($CHECK gz "$T/dry/$d.test.json.gz" "$d.test" "$DAY"); then
+		ok "$t"
+	else
+		notok "$t" "$why"
+	fi
+done
+
+# expect_line NAME TEXT PATTERN: a fixed string in TEXT.
+expect_line() {
+	if printf '%s\n' "$2" | grep -qF -- "$3"; then ok "$1"; else
+		notok "$1" "no line '$3' in: $(printf '%s' "$2" | tr '\n' '|' | cut -c1-400)"; fi
+}
+expect_line "no report for a domain without a record (dane-ee.test)" "$dry" \
+    "dane-ee.test: no TLS-RPT record (_smtp._tls.dane-ee.test): no report"
+expect_line "bad rua: a malformed mailto: makes the record invalid" "$dry" \
+    "rpt-badrua.test: TLS-RPT record _smtp._tls.rpt-badrua.test not valid: rua: 'mailto:nobody': not mailto:LOCAL@DOMAIN: no report"
+expect_line "bad rua: only another scheme, no destination" "$dry" \
+    "rpt-ftp.test: _smtp._tls.rpt-ftp.test names no mailto: or https: destination: no report"
+t="no report file for the domains without a usable record"
+bad=$(cd "$T/dry" && ls dane-* shared-plain.* rpt-badrua.* rpt-ftp.* 2>/dev/null)
+if [ -z "$bad" ]; then ok "$t"; else notok "$t" "$bad"; fi
+t="dry run sends nothing"
+n=$(find "$RXR" "$HTTPS" -type f 2>/dev/null | wc -l)
+if [ "$n" = 0 ] && [ ! -f "$T/tlsrpt/$DAY.sent" ]; then ok "$t"; else
+	notok "$t" "$n files received"; fi
+
+sent=$(q --tlsrpt-send --day "$DAY" 2>&1)
+expect_line "send: twelve reports sent" "$sent" "12 reports sent"
+expect_line "send: the unreachable endpoint will be tried again" "$sent" \
+    "rpt-unreach.test: https://unreach.test/tlsrpt: failed: "
+for d in $REPORTED; do
+	t="mailto: the report of $d.test through Exim: MIME, headers, JSON"
+	f=$(grep -l "^TLS-Report-Domain: $d.test\$" "$RXR"/* 2>/dev/null | head -1)
+	if [ -z "$f" ]; then
+		notok "$t" "not at rx-rpt; $(tail -2 "$T/single/log/mainlog" | cut -c1-200)"
+	elif why=$($CHECK mail "$f" "$d.test" "$DAY"); then
+		ok "$t"
+	else
+		notok "$t" "$why"
+	fi
+done
+t="mailto: one message per report, with TLS"
+n=$(ls "$RXR" | wc -l)
+if [ "$n" = 6 ] && ! grep -l '^X-World-TLS: cleartext' "$RXR"/* >/dev/null 2>&1
+then ok "$t"; else notok "$t" "$n messages"; fi
+t="https: six reports POSTed, application/tlsrpt+gzip, each checked"
+why=""
+n=0
+for b in "$HTTPS"/*.body; do
+	[ -f "$b" ] || continue
+	n=$((n + 1))
+	h=${b%.body}.hdr
+	grep -q '^POST /tlsrpt ' "$h" || why="$why $h: not a POST to /tlsrpt;"
+	grep -qi '^Content-Type: application/tlsrpt+gzip' "$h" ||
+	    why="$why $h: Content-Type;"
+	d=$(python3 -c 'import gzip,json,sys; print(json.loads(gzip.decompress(open(sys.argv[1],"rb").read()))["policies"][0]["policy"]["policy-domain"])' "$b")
+	w=$($CHECK gz "$b" "$d" "$DAY") || why="$why $w;"
+done
+[ "$n" = 6 ] || why="$why $n bodies;"
+if [ -z "$why" ]; then ok "$t"; else notok "$t" "$why"; fi
+
+t="reports are never recorded about themselves"
+q --json --tlsrpt-list > "$T/list2.json" 2>/dev/null
+if grep -q 'reports.test' "$T/list2.json"; then
+	notok "$t" "$(cat "$T/list2.json")"
+elif ! grep -q 'tlsrpt' "$T/single/log/mainlog"; then
+	notok "$t" "no report delivery in the sender's log"
+else
+	ok "$t"
+fi
+
+again=$(q --tlsrpt-send --day "$DAY" 2>&1)
+expect_line "send again: nothing is sent twice" "$again" "0 reports sent"
+expect_line "send again: the failed destination waits for its next try" \
+    "$again" "rpt-unreach.test: https://unreach.test/tlsrpt: 1 failed tries, next in "
+old=$(($(date +%s) - 90000))
+echo "fail rpt-unreach.test https://unreach.test/tlsrpt $old" >> "$T/tlsrpt/$DAY.sent"
+late=$(q --tlsrpt-send --day "$DAY" 2>&1)
+expect_line "a destination failing for a day is dropped, with a log line" \
+    "$late" "stsdane: tlsrpt: rpt-unreach.test: https://unreach.test/tlsrpt: dropped after 2 failed tries"
+
+# ---------------------------------------------------------------- limits
+
+in_tx "$T/lib/tlsrpt-record" "$T/stsdane.conf" rpt-big.test 1500 distinct \
+    >/dev/null
+q --tlsrpt-send --dry-run "$T/dry" --day "$DAY" >/dev/null 2>&1
+t="oversized: 1500 distinct failures, 1000 details and one that counts the rest"
+if why=$($CHECK big "$T/dry/rpt-big.test.json"); then ok "$t"; else
+	notok "$t" "$why"; fi
+
+# count DOMAIN: sessions of DOMAIN today.
+count() {
+	q --json --tlsrpt-list 2>/dev/null | python3 -c '
+import json, sys
+print(sum(c["count"] for c in json.load(sys.stdin)["counters"]
+          if c["domain"] == sys.argv[1]))' "$1"
+}
+# All counters but those of rpt-kill.test.
+others() {
+	q --tlsrpt-list 2>/dev/null | grep -v '^rpt-kill.test '
+}
+before=$(others)
+pids=""
+for i in 1 2 3 4; do
+	"$T/lib/tlsrpt-record" "$T/stsdane.conf" rpt-kill.test loop &
+	pids="$pids $!"
+done
+sleep 0.5
+for p in $pids; do
+	kill -9 "$p" 2>/dev/null
+done
+wait 2>/dev/null
+t="kill -9 while recording: nobody else's records touched"
+after=$(others)
+if [ "$before" = "$after" ]; then ok "$t"; else
+	notok "$t" "before '$before', after '$after'"; fi
+k1=$(count rpt-kill.test)
+# A record cut short, as a writer killed in its write() leaves it, then
+# ten more from another writer: those must all be read.
+f=$T/tlsrpt/$DAY.tlsrpt
+head -c 1000 "$f" >> "$f"
+in_tx "$T/lib/tlsrpt-record" "$T/stsdane.conf" rpt-kill.test 10 >/dev/null
+k2=$(count rpt-kill.test)
+t="a torn record costs only itself ($k1 + 10 sessions)"
+if [ "$k1" -gt 0 ] && [ "$k2" = $((k1 + 10)) ] && [ "$before" = "$(others)" ]
+then ok "$t"; else notok "$t" "before $k1, after $k2"; fi
+notes=$(q --tlsrpt-send --dry-run "$T/dry" --day "$DAY" 2>&1)
+expect_line "the torn record is noticed" "$notes" "torn or corrupt records skipped"
+
 echo "# $(($(date +%s) - T0)) s"
 summary
 [ $nfail -eq 0 ]
