@@ -12,8 +12,9 @@
  *	    size_t *nsent)
  * DESCRIPTION
  *	For every policy domain with sessions in the day file: the TXT
- *	record set at _smtp._tls.DOMAIN, through the library's resolver,
- *	checked by stsdane_tlsrpt_check() (no record, or an invalid one: no
+ *	record set at _smtp._tls.DOMAIN, remembered with the other records
+ *	("rpt/DOMAIN", remember.h) for its TTL (5 minutes to a day), else
+ *	through the library's resolver, checked by stsdane_tlsrpt_check() (no record, or an invalid one: no
  *	report; a lookup that fails: tried again at the next run).  Then
  *	the report of that domain alone (report.c), gzipped, to each rua
  *	destination:
@@ -66,6 +67,7 @@
 #include "decide.h"
 #include "fetch.h"
 #include "rdata.h"
+#include "remember.h"
 #include "report.h"
 #include "scheduler.h"
 #include "util.h"
@@ -113,6 +115,7 @@ struct txt_set {
 	char rec[8][SD_MAX_TXT];
 	size_t len[8];
 	enum dns_status status;
+	uint32_t ttl;
 	char why[160];
 };
 
@@ -185,9 +188,55 @@ lookup(struct send_run *r, const char *name, struct txt_set *txt,
 	if (txt != NULL && l1.status != DNS_OK)
 		txt->status = l1.status;
 	if (txt != NULL)
+		txt->ttl = l1.ttl;
+	if (txt != NULL)
 		(void)sd_strlcpy(txt->why, l1.why, sizeof(txt->why));
 	sched_release(&s);
 	return 0;
+}
+
+/*
+ * The record set as remembered with the other records (remember.h,
+ * "rpt/DOMAIN"): 1 with txt filled, 0 when it must be looked up.
+ */
+static int
+remembered(struct send_run *r, const char *domain, struct txt_set *txt)
+{
+	struct stsdane_decision *m;
+	size_t i;
+
+	m = remember_tlsrpt_get(ctx_remember(r->ctx), domain, r->now);
+	if (m == NULL)
+		return 0;
+	txt->n = 0;
+	txt->status = m->nmx > 0 ? DNS_OK : DNS_NODATA;
+	for (i = 0; i < m->nmx && txt->n < 8; i++)
+		if (sd_strlcpy(txt->rec[txt->n], m->mx[i],
+		    sizeof(txt->rec[txt->n])) == 0) {
+			txt->len[txt->n] = strlen(m->mx[i]);
+			txt->n++;
+		}
+	stsdane_decision_free(m);
+	return 1;
+}
+
+/* Remember an answer for its TTL, bounded to 5 minutes .. a day. */
+static void
+remember_set(struct send_run *r, const char *domain,
+    const struct txt_set *txt)
+{
+	const char *recs[8];
+	uint32_t ttl = txt->ttl;
+	size_t i;
+
+	if (ttl < 300)
+		ttl = 300;
+	if (ttl > 86400)
+		ttl = 86400;
+	for (i = 0; i < txt->n; i++)
+		recs[i] = txt->rec[i];
+	remember_tlsrpt_put(ctx_remember(r->ctx), domain, recs, txt->len,
+	    txt->status == DNS_OK ? txt->n : 0, r->now, r->now + ttl);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -651,14 +700,17 @@ one_domain(struct send_run *r, const struct report_day *rd,
 	if (txt == NULL)
 		return;
 	(void)sd_snprintf(name, sizeof(name), "_smtp._tls.%s", dm->name);
-	if (lookup(r, name, txt, NULL, err, sizeof(err)) != 0) {
-		note(r, 1, "%s: %s", dm->name, err);
-		goto out;
-	}
-	if (txt->status == DNS_TEMPFAIL || txt->status == DNS_BOGUS) {
-		note(r, 1, "%s: lookup of %s failed (%s): no report now",
-		    dm->name, name, txt->why);
-		goto out;
+	if (remembered(r, dm->name, txt) == 0) {
+		if (lookup(r, name, txt, NULL, err, sizeof(err)) != 0) {
+			note(r, 1, "%s: %s", dm->name, err);
+			goto out;
+		}
+		if (txt->status == DNS_TEMPFAIL || txt->status == DNS_BOGUS) {
+			note(r, 1, "%s: lookup of %s failed (%s): no report "
+			    "now", dm->name, name, txt->why);
+			goto out;
+		}
+		remember_set(r, dm->name, txt);
 	}
 	for (i = 0; i < txt->n; i++)
 		recs[i] = txt->rec[i];
