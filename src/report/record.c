@@ -31,8 +31,9 @@
  *	  went without the policy, and that is the failure to report
  *	  otherwise       "no-policy-found"
  *
- *	The store is settings' tlsrpt_dir, or the folder "tlsrpt" beside
- *	cache_path (docs/tlsrpt.md); without either nothing is recorded.
+ *	The store is settings' tlsrpt_dir, or beside the cache: cache_path
+ *	with "-tlsrpt" appended (/var/cache/stsdane-tlsrpt for
+ *	/var/cache/stsdane); without either nothing is recorded.
  * DIAGNOSTICS
  *	STSDANE_OK (and nothing done) when the tlsrpt setting is 0;
  *	STSDANE_ERR_IO with stsdane_error() set when the store cannot be
@@ -64,6 +65,7 @@ static const char *const RESULT_NAMES[] = {
 	"dane-required",
 };
 #define NRESULTS (sizeof(RESULT_NAMES) / sizeof(RESULT_NAMES[0]))
+_Static_assert(NRESULTS == REPORT_NRESULTS, "report.h counts results");
 
 SD_EXPORT const char *
 stsdane_tlsrpt_result_name(enum stsdane_tlsrpt_result r)
@@ -85,17 +87,16 @@ stsdane_tlsrpt_result_parse(const char *name)
 int
 report_store_dir(const struct settings *s, char *buf, size_t len)
 {
-	const char *slash;
+	size_t n;
 
 	if (s->tlsrpt_dir != NULL)
 		return sd_strlcpy(buf, s->tlsrpt_dir, len);
 	if (s->cache_path == NULL)
 		return -1;
-	slash = strrchr(s->cache_path, '/');
-	if (slash == NULL)
-		return sd_strlcpy(buf, "tlsrpt", len);
-	return sd_snprintf(buf, len, "%.*s/tlsrpt",
-	    (int)(slash - s->cache_path), s->cache_path);
+	n = strlen(s->cache_path);
+	while (n > 1 && s->cache_path[n - 1] == '/')
+		n--;
+	return sd_snprintf(buf, len, "%.*s-tlsrpt", (int)n, s->cache_path);
 }
 
 /* Append s to dst (bounded, silently cut: the field is informative). */
@@ -303,10 +304,8 @@ stsdane_tlsrpt_list(stsdane_ctx *ctx, const char *day,
 		for (j = 0; j < dm->npolicies; j++) {
 			const struct report_policy *p = &dm->policies[j];
 
-			c[p->ptype][0] += p->nsuccess;
-			for (k = 0; k < p->nfail; k++)
-				c[p->ptype][p->fail[k].result] +=
-				    p->fail[k].count;
+			for (k = 0; k < NRESULTS; k++)
+				c[p->ptype][k] += p->nresult[k];
 		}
 		for (j = 0; j < 3 && rc == STSDANE_OK; j++)
 			for (k = 0; k < NRESULTS; k++)

@@ -148,7 +148,7 @@ add_rec(void *arg, const struct store_rec *r)
 	struct report_policy *p;
 
 	if (r->domain[0] == '\0' || r->ptype > STORE_PTYPE_TLSA ||
-	    stsdane_tlsrpt_result_name(r->result) == NULL) {
+	    r->result >= REPORT_NRESULTS) {
 		rd->bad++;
 		return 0;
 	}
@@ -156,6 +156,7 @@ add_rec(void *arg, const struct store_rec *r)
 	p = dm != NULL ? find_policy(dm, r) : NULL;
 	if (p == NULL)
 		return -1;
+	p->nresult[r->result]++;
 	if (r->result == STSDANE_TLSRPT_SUCCESS) {
 		p->nsuccess++;
 		return 0;

@@ -14,6 +14,7 @@
 
 #define REPORT_MAX_DETAILS 1000	/* failure-details entries per policy */
 #define REPORT_MAX_GZ (4u << 20)	/* a larger gzipped report is not sent */
+#define REPORT_NRESULTS 12	/* enum stsdane_tlsrpt_result */
 
 struct report_fail {
 	unsigned result;
@@ -35,6 +36,7 @@ struct report_policy {
 	size_t nfail, capfail;
 	struct report_fail *fail;
 	uint64_t dropped;		/* failures past REPORT_MAX_DETAILS */
+	uint64_t nresult[REPORT_NRESULTS];	/* sessions per result type */
 };
 
 struct report_domain {

@@ -11,7 +11,7 @@
  *	mx.DOMAIN; with "distinct" each has a receiving-ip of its own
  *	(10.x.y.z), so that each is a failure-details entry of its own:
  *	the oversized report.  "loop" records until killed, one session
- *	every 100 microseconds, and prints nothing: the writer that kill -9
+ *	a millisecond, and prints nothing: the writer that kill -9
  *	interrupts.  Prints the number
  *	of sessions recorded.
  * DIAGNOSTICS
@@ -73,7 +73,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		if (loop) {
-			struct timespec ts = { 0, 100000 };
+			struct timespec ts = { 0, 1000000 };
 
 			(void)nanosleep(&ts, NULL);
 		}

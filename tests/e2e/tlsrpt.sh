@@ -82,13 +82,13 @@ trap 'exit 1' INT TERM
 T=$(world rundir)/tx-rpt
 rm -rf "$T"
 mkdir -p "$T/lib" "$T/single/spool" "$T/single/log" "$T/cache" \
-    "$T/tlsrpt" "$T/dry" || exit 1
+    "$T/cache-tlsrpt" "$T/dry" || exit 1
 chmod 0711 "$T"
 MODULE=$T/lib/stsdane-exim.so
 cp "$BUILD/stsdane-exim.so" "$BUILD/stsdane-fetch.so" "$BUILD/stsdane.so" \
     "$BUILD/sts-dane-query" "$BUILD/tests/tlsrpt-record" "$T/lib/" || exit 1
 cp "$ROOT/exim/exim.conf.example" "$T/exim.conf.example" || exit 1
-chown -R Debian-exim:Debian-exim "$T/single" "$T/cache" "$T/tlsrpt"
+chown -R Debian-exim:Debian-exim "$T/single" "$T/cache" "$T/cache-tlsrpt"
 {
 	sed "s#^cache_path = .*#cache_path = $T/cache#" "$W/stsdane.conf"
 	cat <<EOF
@@ -225,7 +225,7 @@ bad=$(cd "$T/dry" && ls dane-* shared-plain.* rpt-badrua.* rpt-ftp.* 2>/dev/null
 if [ -z "$bad" ]; then ok "$t"; else notok "$t" "$bad"; fi
 t="dry run sends nothing"
 n=$(find "$RXR" "$HTTPS" -type f 2>/dev/null | wc -l)
-if [ "$n" = 0 ] && [ ! -f "$T/tlsrpt/$DAY.sent" ]; then ok "$t"; else
+if [ "$n" = 0 ] && [ ! -f "$T/cache-tlsrpt/$DAY.sent" ]; then ok "$t"; else
 	notok "$t" "$n files received"; fi
 
 sent=$(q --tlsrpt-send --day "$DAY" 2>&1)
@@ -278,7 +278,7 @@ expect_line "send again: nothing is sent twice" "$again" "0 reports sent"
 expect_line "send again: the failed destination waits for its next try" \
     "$again" "rpt-unreach.test: https://unreach.test/tlsrpt: 1 failed tries, next in "
 old=$(($(date +%s) - 90000))
-echo "fail rpt-unreach.test https://unreach.test/tlsrpt $old" >> "$T/tlsrpt/$DAY.sent"
+echo "fail rpt-unreach.test https://unreach.test/tlsrpt $old" >> "$T/cache-tlsrpt/$DAY.sent"
 late=$(q --tlsrpt-send --day "$DAY" 2>&1)
 expect_line "a destination failing for a day is dropped, with a log line" \
     "$late" "stsdane: tlsrpt: rpt-unreach.test: https://unreach.test/tlsrpt: dropped after 2 failed tries"
@@ -291,6 +291,9 @@ q --tlsrpt-send --dry-run "$T/dry" --day "$DAY" >/dev/null 2>&1
 t="oversized: 1500 distinct failures, 1000 details and one that counts the rest"
 if why=$($CHECK big "$T/dry/rpt-big.test.json"); then ok "$t"; else
 	notok "$t" "$why"; fi
+q --tlsrpt-list > "$T/list3.txt" 2>&1
+expect_line "oversized: all 1500 counted by --tlsrpt-list" "$(cat "$T/list3.txt")" \
+    "rpt-big.test no-policy-found starttls-not-supported 1500"
 
 # count DOMAIN: sessions of DOMAIN today.
 count() {
@@ -321,7 +324,7 @@ if [ "$before" = "$after" ]; then ok "$t"; else
 k1=$(count rpt-kill.test)
 # A record cut short, as a writer killed in its write() leaves it, then
 # ten more from another writer: those must all be read.
-f=$T/tlsrpt/$DAY.tlsrpt
+f=$T/cache-tlsrpt/$DAY.tlsrpt
 head -c 1000 "$f" >> "$f"
 in_tx "$T/lib/tlsrpt-record" "$T/stsdane.conf" rpt-kill.test 10 >/dev/null
 k2=$(count rpt-kill.test)
