@@ -34,9 +34,10 @@
  *	            EHLO offered no STARTTLS.  A connection that never got
  *	            to EHLO was no TLS negotiation and is not counted.
  *
- *	The router's defer of a tempfail decision (DNSSEC bogus: no
- *	connection is made) is recorded by tlsrpt_defer(), once per
- *	message and domain in a process.  Deliveries of a message that
+ *	The router's defer of a DNSSEC-bogus decision (no connection is
+ *	made) is recorded by tlsrpt_defer() as "dnssec-invalid", once per
+ *	message and domain in a process; other tempfails (a lookup that
+ *	timed out) say nothing about the domain's TLS and are not.  Deliveries of a message that
  *	carries a TLS-Report-Domain header, a report itself, are never
  *	recorded (RFC 8460 5.3: no report about reports).
  * SEE ALSO
@@ -264,7 +265,10 @@ tlsrpt_defer(const struct answer *m)
 {
 	char key[sizeof(last_defer)];
 
-	if (m->d == NULL || !m->d->tempfail || skip())
+	/* only DNSSEC failing is a TLS-RPT failure; a lookup that timed
+	   out says nothing about the domain's TLS */
+	if (m->d == NULL || !m->d->tempfail ||
+	    m->d->problem != STSDANE_PROBLEM_DNS_BOGUS || skip())
 		return;
 	(void)snprintf(key, sizeof(key), "%s %s", var("$message_exim_id"),
 	    m->domain);
@@ -272,7 +276,6 @@ tlsrpt_defer(const struct answer *m)
 		return;
 	(void)snprintf(last_defer, sizeof(last_defer), "%s", key);
 	memset(&C, 0, sizeof(C));
-	record(m, NULL, m->d->problem == STSDANE_PROBLEM_DNS_BOGUS ?
-	    STSDANE_TLSRPT_DNSSEC_INVALID : STSDANE_TLSRPT_VALIDATION_FAILURE,
+	record(m, NULL, STSDANE_TLSRPT_DNSSEC_INVALID,
 	    stsdane_problem_name(m->d->problem), m->d->reason);
 }

@@ -156,6 +156,10 @@ one nopolicy-tls u@shared-plain.test
 one badrua u@rpt-badrua.test
 one ftp u@rpt-ftp.test
 one unreach u@rpt-unreach.test
+one pkix u@dane-pkix.test
+one policy-invalid u@nover.test
+one webpki u@wrongname.test
+one lame u@lame.test
 
 # ---------------------------------------------------------------- counters
 
@@ -186,10 +190,14 @@ expect_count dane-mismatch.test tlsa validation-failure 1
 expect_count dane-bogus.test tlsa dnssec-invalid 1
 expect_count shared-plain.test no-policy-found success 1
 expect_count rpt-badrua.test no-policy-found starttls-not-supported 1
+expect_count dane-pkix.test tlsa tlsa-invalid 1
+expect_count nover.test sts sts-policy-invalid 1
+expect_count wrongname.test sts sts-webpki-invalid 1
+expect_count lame.test no-policy-found validation-failure 0
 
 t="counters: nothing else was counted"
 n=$(python3 -c 'import json,sys; print(sum(c["count"] for c in json.load(open(sys.argv[1]))["counters"]))' "$T/list.json")
-if [ "$n" = 18 ]; then ok "$t"; else notok "$t" "total $n, expected 18: $(cat "$T/list.json")"; fi
+if [ "$n" = 21 ]; then ok "$t"; else notok "$t" "total $n, expected 21: $(cat "$T/list.json")"; fi
 
 # ---------------------------------------------------------------- reports
 
