@@ -248,7 +248,8 @@ install: all
 	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/stsdane.conf.example README.md docs/exim.md \
-		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
+		docs/cache.md docs/tlsrpt.md exim/exim.conf.example \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
