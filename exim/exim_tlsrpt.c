@@ -66,6 +66,7 @@ struct conn {
 
 static struct conn C;
 static char last_defer[NAME_MAX_LEN + 64];
+static int warned;		/* the store failed: said once a process */
 
 static const char *
 var(const char *name)
@@ -111,10 +112,14 @@ record(const struct answer *m, const char *host,
 	s.receiving_mx_helo = C.helo[0] ? C.helo : NULL;
 	s.failure_reason_code = code;
 	s.additional_information = info;
-	if (stsdane_tlsrpt_record(module_context(), &s, m->d, host) !=
-	    STSDANE_OK && debugging())
-		debug_printf("stsdane: tlsrpt: %s\n",
-		    stsdane_error(module_context()));
+	if (stsdane_tlsrpt_record(module_context(), &s, m->d, host) ==
+	    STSDANE_OK)
+		return;
+	if (!warned)
+		log_write(0, LOG_MAIN, "stsdane: %s: TLS-RPT session not "
+		    "recorded (and no more such lines from this process): %s",
+		    m->domain, stsdane_error(module_context()));
+	warned = 1;
 }
 
 /* The server's name from an EHLO response ("250-NAME Hello ..."). */
@@ -177,13 +182,20 @@ on_close(const struct answer *m, const char *host)
 	const char *cipher = var("$tls_out_cipher");
 	int verify = 0, dane = 0, t;
 
+	memset(&r, 0, sizeof(r));
 	if (!C.active || strcmp(C.domain, m->domain) != 0 || !C.ehlo)
 		return;
 	if (m->d != NULL && stsdane_host_check(m->d, host, &r) == STSDANE_OK) {
 		verify = r.verify_pkix;
 		dane = r.require_dane;
 	}
-	if (C.dane[0] != '\0') {
+	if (m->d != NULL && r.report_only &&
+	    r.refusal == STSDANE_REFUSE_NOT_IN_POLICY) {
+		/* MTA-STS testing: delivered, and reported as enforce
+		   would have refused it (RFC 8461 5) */
+		record(m, host, STSDANE_TLSRPT_VALIDATION_FAILURE,
+		    "mx-not-in-policy", "MTA-STS testing: not refused");
+	} else if (C.dane[0] != '\0') {
 		t = stsdane_tlsrpt_result_parse(C.dane);
 		record(m, host, t > 0 ? (enum stsdane_tlsrpt_result)t :
 		    STSDANE_TLSRPT_VALIDATION_FAILURE, C.dane, NULL);

@@ -470,8 +470,8 @@ struct stsdane_tlsrpt_session {
  * (policy fetch, policy syntax, policy host certificate, DNSSEC) is
  * recorded under the type it failed to get.  STSDANE_OK (also when
  * reporting is disabled), STSDANE_ERR_IO when the store cannot be
- * written or is full for the day (logged once per process),
- * STSDANE_ERR_INVAL.
+ * written or is full for the day (not logged: the caller, called for
+ * every session, should say it once), STSDANE_ERR_INVAL.
  */
 int stsdane_tlsrpt_record(stsdane_ctx *ctx, const struct stsdane_tlsrpt_session *s,
     const struct stsdane_decision *d, const char *host);

@@ -37,7 +37,8 @@
  * DIAGNOSTICS
  *	STSDANE_OK (and nothing done) when the tlsrpt setting is 0;
  *	STSDANE_ERR_IO with stsdane_error() set when the store cannot be
- *	written or is full; the failure is logged as a warning as well.
+ *	written or is full; not logged here: a delivery path calls this for
+ *	every session, and its caller says it once (exim_tlsrpt.c).
  * SEE ALSO
  *	store.c, report.c, include/stsdane.h
  */
@@ -261,8 +262,6 @@ stsdane_tlsrpt_record(stsdane_ctx *ctx,
 	rc = store_append(dir, &r, err, sizeof(err));
 	if (rc == 0)
 		return STSDANE_OK;
-	ctx_log(ctx, 1, "tlsrpt: %s: session not recorded: %s", r.domain,
-	    err);
 	return ctx_fail(ctx, STSDANE_ERR_IO, "tlsrpt: %s", err);
 }
 

@@ -160,6 +160,7 @@ one pkix u@dane-pkix.test
 one policy-invalid u@nover.test
 one webpki u@wrongname.test
 one lame u@lame.test
+one testing u@testing-badcert.test
 
 # ---------------------------------------------------------------- counters
 
@@ -194,10 +195,11 @@ expect_count dane-pkix.test tlsa tlsa-invalid 1
 expect_count nover.test sts sts-policy-invalid 1
 expect_count wrongname.test sts sts-webpki-invalid 1
 expect_count lame.test no-policy-found validation-failure 0
+expect_count testing-badcert.test sts certificate-host-mismatch 1
 
 t="counters: nothing else was counted"
 n=$(python3 -c 'import json,sys; print(sum(c["count"] for c in json.load(open(sys.argv[1]))["counters"]))' "$T/list.json")
-if [ "$n" = 21 ]; then ok "$t"; else notok "$t" "total $n, expected 21: $(cat "$T/list.json")"; fi
+if [ "$n" = 22 ]; then ok "$t"; else notok "$t" "total $n, expected 22: $(cat "$T/list.json")"; fi
 
 # ---------------------------------------------------------------- reports
 
