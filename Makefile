@@ -75,7 +75,8 @@ BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
 
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread \
-	$(shell $(PKG_CONFIG) --libs jansson zlib 2>/dev/null)
+	$(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
@@ -84,7 +85,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
 # Library sources: every src/LAYER/*.c but the ones that live elsewhere.
-FETCH_SRC = src/net/fetch_curl.c
+# stsdane-fetch.so, loaded on first use: HTTPS (libcurl) and the TLS-RPT
+# report's JSON (libjansson), neither of which a delivery maps.
+FETCH_SRC = src/net/fetch_curl.c src/report/report_json.c
 LIB_SRC = $(filter-out $(FETCH_SRC),$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 LIB_HDR = $(wildcard src/*.h src/*/*.h include/*.h)
@@ -170,7 +173,8 @@ $(MODULE): $(LIB_OBJ) src/api/module.map
 
 $(FETCH_MODULE): $(FETCH_OBJ) src/net/fetch.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/net/fetch.map \
-		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS)
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS) \
+		$(JANSSON_LIBS)
 
 $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=exim/exim.map \
@@ -180,9 +184,10 @@ $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 $(CLI): $(CLI_OBJ)
 	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) -ldl
 
-$(UNIT): $(UNIT_OBJ) $(LIB_OBJ)
+$(UNIT): $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/obj/report/report_json.o
 	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) \
-		$(DEP_LIBS) $(CRITERION_LIBS)
+		$(BUILD)/obj/report/report_json.o $(DEP_LIBS) $(JANSSON_LIBS) \
+		$(CRITERION_LIBS)
 
 $(BUILD)/tests/%: tests/bin/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -66,8 +66,9 @@ struct fetch_post {
 typedef long fetch_post_fn(const struct fetch_post *p, char *err,
     size_t errlen);
 #define FETCH_POST_SYMBOL "stsdane_fetch_post"
-/* fetch_load.c: the POST of stsdane-fetch.so; NULL with err. */
-fetch_post_fn *fetch_post_load(char *err, size_t errlen);
+/* fetch_load.c: another function of stsdane-fetch.so (FETCH_POST_SYMBOL,
+   REPORT_JSON_SYMBOL); NULL with err. */
+void *fetch_sym_load(const char *symbol, char *err, size_t errlen);
 
 /* Exported by stsdane-fetch.so. */
 typedef const struct fetch_ops *fetch_ops_fn(unsigned abi);

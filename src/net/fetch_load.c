@@ -71,14 +71,15 @@ fetch_load(char *err, size_t errlen)
 }
 
 /*
- * The POST function of the same module: found through the module that
- * fetch_load() loaded (dladdr of its table), so both come from one file.
+ * Another function of the same module (the report POST, the report
+ * JSON): found through the module that fetch_load() loaded (dladdr of
+ * its table), so that all come from one file.
  */
-fetch_post_fn *
-fetch_post_load(char *err, size_t errlen)
+void *
+fetch_sym_load(const char *symbol, char *err, size_t errlen)
 {
 	const struct fetch_ops *ops = fetch_load(err, errlen);
-	fetch_post_fn *fn = NULL;
+	void *fn = NULL;
 	Dl_info info;
 	void *h;
 
@@ -90,9 +91,9 @@ fetch_post_load(char *err, size_t errlen)
 	}
 	h = dlopen(info.dli_fname, RTLD_NOW | RTLD_LOCAL);
 	if (h != NULL)
-		*(void **)&fn = dlsym(h, FETCH_POST_SYMBOL);
+		fn = dlsym(h, symbol);
 	if (fn == NULL)
 		(void)sd_snprintf(err, errlen, "'%s' does not offer %s",
-		    info.dli_fname, FETCH_POST_SYMBOL);
+		    info.dli_fname, symbol);
 	return fn;
 }

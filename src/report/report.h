@@ -65,10 +65,24 @@ void report_day_release(struct report_day *rd);
 
 /*
  * The RFC 8460 JSON report of one domain (malloc'd, NUL-terminated,
- * pretty-printed), its report-id in id.  NULL on memory failure.
+ * pretty-printed), its report-id in id; NULL on memory failure.
+ * report_json.c, in stsdane-fetch.so (no libjansson in the library):
+ * send.c loads it as REPORT_JSON_SYMBOL.
  */
+struct report_json_in {
+	const struct settings *settings;
+	const struct report_day *day;
+	const struct report_domain *domain;
+	const char *const *result_names;	/* REPORT_NRESULTS */
+	const char *const *ptype_names;		/* by enum store_ptype */
+};
+typedef char *report_json_fn(const struct report_json_in *in, char *id,
+    size_t idlen);
+#define REPORT_JSON_SYMBOL "stsdane_report_json"
+/* send.c: through stsdane-fetch.so; NULL with err */
 char *report_json(const struct settings *s, const struct report_day *rd,
-    const struct report_domain *dm, char *id, size_t idlen);
+    const struct report_domain *dm, char *id, size_t idlen, char *err,
+    size_t errlen);
 /* gzip (RFC 1952) of buf; malloc'd, *outlen; NULL on failure. */
 unsigned char *report_gzip(const char *buf, size_t len, size_t *outlen);
 

@@ -16,7 +16,8 @@
  *	("rpt/DOMAIN", remember.h) for its TTL (5 minutes to a day), else
  *	through the library's resolver, checked by stsdane_tlsrpt_check() (no record, or an invalid one: no
  *	report; a lookup that fails: tried again at the next run).  Then
- *	the report of that domain alone (report.c), gzipped, to each rua
+ *	the report of that domain alone (report.c; its JSON made by
+ *	report_json.c in stsdane-fetch.so), gzipped, to each rua
  *	destination:
  *
  *	  mailto:  a multipart/report; report-type="tlsrpt" message with
@@ -574,7 +575,7 @@ https_post(struct send_run *r, const char *uri, const unsigned char *gz,
 		    host, port, v6 ? "[" : "", addrs.a[i], v6 ? "]" : "");
 		res[i] = entries[i];
 	}
-	post = fetch_post_load(err, errlen);
+	*(void **)&post = fetch_sym_load(FETCH_POST_SYMBOL, err, errlen);
 	if (post == NULL)
 		return -1;
 	memset(&p, 0, sizeof(p));
@@ -597,6 +598,36 @@ https_post(struct send_run *r, const char *uri, const unsigned char *gz,
 }
 
 /* ---------------------------------------------------------------- run */
+
+char *
+report_json(const struct settings *s, const struct report_day *rd,
+    const struct report_domain *dm, char *id, size_t idlen, char *err,
+    size_t errlen)
+{
+	static const char *const ptypes[] = { "no-policy-found", "sts",
+	    "tlsa" };
+	const char *names[REPORT_NRESULTS];
+	struct report_json_in in;
+	report_json_fn *fn;
+	char *out;
+	unsigned i;
+
+	*(void **)&fn = fetch_sym_load(REPORT_JSON_SYMBOL, err, errlen);
+	if (fn == NULL)
+		return NULL;
+	for (i = 0; i < REPORT_NRESULTS; i++)
+		names[i] = stsdane_tlsrpt_result_name(
+		    (enum stsdane_tlsrpt_result)i);
+	in.settings = s;
+	in.day = rd;
+	in.domain = dm;
+	in.result_names = names;
+	in.ptype_names = ptypes;
+	out = fn(&in, id, idlen);
+	if (out == NULL)
+		(void)sd_snprintf(err, errlen, "out of memory");
+	return out;
+}
 
 static int
 write_file(const char *dir, const char *name, const char *ext,
@@ -731,8 +762,12 @@ one_domain(struct send_run *r, const struct report_day *rd,
 		    "no report", dm->name, name);
 		goto out;
 	}
-	json = report_json(r->set, rd, dm, id, sizeof(id));
-	gz = json != NULL ? report_gzip(json, strlen(json), &gzlen) : NULL;
+	json = report_json(r->set, rd, dm, id, sizeof(id), err, sizeof(err));
+	if (json == NULL) {
+		note(r, 1, "%s: cannot make the report: %s", dm->name, err);
+		goto out;
+	}
+	gz = report_gzip(json, strlen(json), &gzlen);
 	if (gz == NULL) {
 		note(r, 1, "%s: out of memory making the report", dm->name);
 		goto out;

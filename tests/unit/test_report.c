@@ -15,6 +15,10 @@
 #include "store.h"
 #include "util.h"
 
+/* report_json.c, linked into the unit tests as into stsdane-fetch.so */
+char *stsdane_report_json(const struct report_json_in *in, char *id,
+    size_t idlen);
+
 static char dir[64];
 
 static void
@@ -272,7 +276,18 @@ Test(report, json_one_domain_and_gzip)
 	}
 	cr_assert_eq(report_day_load(&set, day, &rd, err, sizeof(err)), 0);
 	cr_assert_eq(rd.ndomains, 2);
-	txt = report_json(&set, &rd, &rd.domains[0], id, sizeof(id));
+	{
+		static const char *const ptypes[] = { "no-policy-found",
+		    "sts", "tlsa" };
+		const char *names[REPORT_NRESULTS];
+		struct report_json_in in = { &set, &rd, &rd.domains[0], names,
+		    ptypes };
+
+		for (i = 0; i < REPORT_NRESULTS; i++)
+			names[i] = stsdane_tlsrpt_result_name(
+			    (enum stsdane_tlsrpt_result)i);
+		txt = stsdane_report_json(&in, id, sizeof(id));
+	}
 	cr_assert_not_null(txt);
 	cr_expect_str_eq(id, "2026-12-01.a.example@mta.example");
 	j = json_loads(txt, 0, NULL);
