@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "report.h"
@@ -97,7 +98,11 @@ report_store_dir(const struct settings *s, char *buf, size_t len)
 	n = strlen(s->cache_path);
 	while (n > 1 && s->cache_path[n - 1] == '/')
 		n--;
-	return sd_snprintf(buf, len, "%.*s-tlsrpt", (int)n, s->cache_path);
+	if (n + sizeof("-tlsrpt") > len)
+		return -1;
+	memcpy(buf, s->cache_path, n);
+	memcpy(buf + n, "-tlsrpt", sizeof("-tlsrpt"));
+	return 0;
 }
 
 /* Append s to dst (bounded, silently cut: the field is informative). */
@@ -121,24 +126,69 @@ copy(char *dst, size_t len, const char *s)
 		(void)sd_strlcpy(dst, s, len);
 }
 
+/* Decimal of v into b (at least 11 bytes); returns b. */
+static char *
+utoa(unsigned v, char *b)
+{
+	char t[12];
+	size_t n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		b[i] = t[n - 1 - i];
+	b[n] = '\0';
+	return b;
+}
+
+/* Append "\n" (unless dst is empty), then a, then b, bounded. */
+static void
+line(char *dst, size_t len, const char *a, const char *b)
+{
+	size_t n = strlen(dst);
+
+	if (n > 0 && n + 1 < len)
+		dst[n++] = '\n';
+	dst[n < len ? n : len - 1] = '\0';
+	if (n < len)
+		(void)sd_strlcpy(dst + n, a, len - n);
+	n = strlen(dst);
+	if (n < len)
+		(void)sd_strlcpy(dst + n, b, len - n);
+}
+
+/*
+ * The host's TLSA records, "U S M HEX" each.  No snprintf() here nor
+ * below: this runs in the delivery path, where the first call of the
+ * printf family in a process costs more than the whole record.
+ */
 static void
 tlsa_string(char *dst, size_t len, const struct stsdane_dane_host *h)
 {
 	static const char hex[] = "0123456789abcdef";
-	char one[8 + 2 * 64 + 1];
+	char one[16 + 2 * 64 + 1], num[12];
 	size_t i, j, n;
 
 	for (i = 0; i < h->ntlsa; i++) {
 		const struct stsdane_tlsa *t = &h->tlsa[i];
+		unsigned f[3] = { t->usage, t->selector, t->mtype };
+		int k;
 
-		n = (size_t)snprintf(one, sizeof(one), "%u %u %u ", t->usage,
-		    t->selector, t->mtype);
+		one[0] = '\0';
+		for (k = 0, n = 0; k < 3; k++) {
+			(void)utoa(f[k], num);
+			memcpy(one + n, num, strlen(num));
+			n += strlen(num);
+			one[n++] = ' ';
+		}
 		for (j = 0; j < t->len && n + 2 < sizeof(one); j++) {
 			one[n++] = hex[t->data[j] >> 4];
 			one[n++] = hex[t->data[j] & 15];
 		}
 		one[n] = '\0';
-		cat(dst, len, "\n", one);
+		line(dst, len, one, "");
 	}
 }
 
@@ -173,7 +223,7 @@ report_policy_of(const struct stsdane_decision *d, const char *host,
 {
 	struct stsdane_host_rules hr;
 	enum stsdane_tlsrpt_result missed;
-	char line[300];
+	char num[12];
 	size_t i;
 
 	if (d == NULL)
@@ -199,19 +249,16 @@ report_policy_of(const struct stsdane_decision *d, const char *host,
 	}
 	if (d->mechanism == STSDANE_MECH_MTASTS) {
 		r->ptype = STORE_PTYPE_STS;
-		cat(r->policy, sizeof(r->policy), "\n", "version: STSv1");
-		(void)snprintf(line, sizeof(line), "mode: %s",
+		line(r->policy, sizeof(r->policy), "version: STSv1", "");
+		line(r->policy, sizeof(r->policy), "mode: ",
 		    stsdane_mode_name(d->mode));
-		cat(r->policy, sizeof(r->policy), "\n", line);
 		for (i = 0; i < d->nmx; i++) {
-			(void)snprintf(line, sizeof(line), "mx: %s", d->mx[i]);
-			cat(r->policy, sizeof(r->policy), "\n", line);
+			line(r->policy, sizeof(r->policy), "mx: ", d->mx[i]);
 			cat(r->mx_patterns, sizeof(r->mx_patterns), " ",
 			    d->mx[i]);
 		}
-		(void)snprintf(line, sizeof(line), "max_age: %u",
-		    (unsigned)d->max_age);
-		cat(r->policy, sizeof(r->policy), "\n", line);
+		line(r->policy, sizeof(r->policy), "max_age: ",
+		    utoa((unsigned)d->max_age, num));
 		return;
 	}
 	missed = missed_policy(d);
@@ -224,6 +271,43 @@ report_policy_of(const struct stsdane_decision *d, const char *host,
 		if (r->info[0] == '\0' && d->reason != NULL)
 			copy(r->info, sizeof(r->info), d->reason);
 	}
+}
+
+/* The context's descriptor of the day file of `when', opened if need be. */
+static int
+day_fd(stsdane_ctx *ctx, const char *dir, int64_t when, int create,
+    char *err, size_t errlen)
+{
+	struct ctx_tlsrpt *t = ctx_tlsrpt(ctx);
+	char day[16];
+
+	if (store_day_name(when, day, sizeof(day)) != 0) {
+		(void)sd_strlcpy(err, "no day for the time", errlen);
+		return -1;
+	}
+	if (t->fd >= 0 && strcmp(t->day, day) == 0)
+		return 0;
+	if (t->fd >= 0)
+		(void)close(t->fd);
+	t->fd = -1;
+	if (store_open(dir, when, create, &t->fd, err, errlen) != 0)
+		return -1;
+	(void)sd_strlcpy(t->day, day, sizeof(t->day));
+	return 0;
+}
+
+void
+report_prepare(stsdane_ctx *ctx)
+{
+	char dir[4096], err[SD_ERRLEN];
+
+	if (!ctx_settings(ctx)->tlsrpt ||
+	    report_store_dir(ctx_settings(ctx), dir, sizeof(dir)) != 0)
+		return;
+	/* never made here: whoever asks first (sts-dane-query as root,
+	   say) must not own the file the MTA's deliveries write to */
+	if (day_fd(ctx, dir, (int64_t)time(NULL), 0, err, sizeof(err)) == 0)
+		store_warm(ctx_tlsrpt(ctx)->fd);
 }
 
 SD_EXPORT int
@@ -259,10 +343,12 @@ stsdane_tlsrpt_record(stsdane_ctx *ctx,
 	report_policy_of(d, host, &r);
 	if (r.domain[0] == '\0')
 		return STSDANE_ERR_INVAL;
-	rc = store_append(dir, &r, err, sizeof(err));
+	rc = day_fd(ctx, dir, r.when, 1, err, sizeof(err));
+	if (rc == 0)
+		rc = store_write(ctx_tlsrpt(ctx)->fd, &r, err, sizeof(err));
 	if (rc == 0)
 		return STSDANE_OK;
-	return ctx_fail(ctx, STSDANE_ERR_IO, "tlsrpt: %s", err);
+	return ctx_fail(ctx, STSDANE_ERR_IO, "tlsrpt: %s: %s", dir, err);
 }
 
 static int

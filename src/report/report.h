@@ -52,6 +52,13 @@ struct report_day {
 	size_t bad;			/* torn or corrupt records skipped */
 };
 
+/*
+ * record.c: with tlsrpt = 1, open today's day file, when it exists, and
+ * keep it in the
+ * context, so that the processes forked from this one inherit it and a
+ * record is one write().  Quiet: a failure is the first record's.
+ */
+void report_prepare(stsdane_ctx *ctx);
 /* record.c: the store of s into buf; 0 or -1 (none configured) */
 int report_store_dir(const struct settings *s, char *buf, size_t len);
 /* record.c: domain, policy type, string and patterns that d stands for */

@@ -62,6 +62,24 @@ typedef int store_fn(void *arg, const struct store_rec *r);
 int store_read_day(const char *dir, const char *day, store_fn *fn,
     void *arg, size_t *bad, char *err, size_t errlen);
 
+/*
+ * The same in two steps: open the day file of `when' (O_APPEND; made,
+ * and the directory, if missing and `create') into *fd, 0 or -1 with err; then append r to it, 0, 1
+ * full, -1 with err.  The descriptor may be kept and shared by forked
+ * processes: each record is still one write().
+ */
+int store_open(const char *dir, int64_t when, int create, int *fd,
+    char *err, size_t errlen);
+int store_write(int fd, const struct store_rec *r, char *err,
+    size_t errlen);
+
+/*
+ * Do once what a process's first store_write() would: touch the
+ * encoder and the descriptor, so that a delivery process forked after
+ * this one finds them done (record.c's report_prepare()).
+ */
+void store_warm(int fd);
+
 /* Remove the day files older than STORE_KEEP_DAYS before `now'. */
 void store_expire(const char *dir, int64_t now);
 
