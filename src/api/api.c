@@ -216,6 +216,26 @@ get_fetch(struct stsdane_ctx *ctx)
 	return STSDANE_OK;
 }
 
+stsdane_ctx *
+ctx_clone(stsdane_ctx *ctx)
+{
+	struct stsdane_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (settings_copy(&c->settings, &ctx->settings) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->log = ctx->log;
+	c->log_arg = ctx->log_arg;
+	if (get_dns(c) != STSDANE_OK || get_fetch(c) != STSDANE_OK) {
+		stsdane_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 static void
 cache_log(void *arg, int level, const char *msg)
 {
@@ -308,6 +328,10 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 		*out = NULL;
 	if (ctx == NULL || domain == NULL || out == NULL)
 		return STSDANE_ERR_INVAL;
+	if ((flags & STSDANE_QUERY_CACHE_ONLY) && (flags &
+	    (STSDANE_QUERY_NO_CACHE | STSDANE_QUERY_REFRESH)))
+		return ctx_fail(ctx, STSDANE_ERR_INVAL, "cache-only goes "
+		    "with neither no-cache nor refresh");
 	if (sd_hostname_normalize(domain, name, sizeof(name), 0) < 0)
 		return ctx_fail(ctx, STSDANE_ERR_NAME,
 		    "'%.*s' is not a valid domain name", 255, domain);

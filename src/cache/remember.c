@@ -48,6 +48,9 @@ struct remember {
 	int ans_tried;
 
 	struct memo *memo;		/* NULL: no memo */
+
+	void (*gate)(void *arg, int enter);	/* around store writes */
+	void *gate_arg;
 };
 
 static const char *const PREFIX[REM_NKINDS] = {
@@ -175,6 +178,36 @@ get_ans(struct remember *r)
 	return r->ans;
 }
 
+/*
+ * Which records a full store gives up first: expired or undecodable
+ * ones, then any other, and last a still-valid MTA-STS policy in
+ * enforce mode: evicting that reopens the window RFC 8461 section 5.1's
+ * caching closes (a policy already seen protects against a stripped
+ * TXT record).
+ */
+int
+remember_evict_rank(const char *key, const unsigned char *val, size_t len,
+    int64_t now)
+{
+	struct stsdane_decision *d = NULL;
+	enum rem_kind k;
+	const char *domain;
+	int64_t learned;
+	int rank = CACHE_RANK_ORDINARY;
+
+	if (cache_record_decode(val, len, &d, &learned) != STSDANE_OK ||
+	    d == NULL)
+		return CACHE_RANK_DROP;
+	if (d->expires <= now)
+		rank = CACHE_RANK_DROP;
+	else if (rem_key_parse(key, &k, &domain) == 0 && k == REM_POLICY &&
+	    d->mechanism == STSDANE_MECH_MTASTS &&
+	    d->mode == STSDANE_MODE_ENFORCE)
+		rank = CACHE_RANK_KEEP;
+	stsdane_decision_free(d);
+	return rank;
+}
+
 /* The store, opened on first need; a failure is logged once. */
 static const struct cache_ops *
 get_store(struct remember *r)
@@ -198,6 +231,7 @@ get_store(struct remember *r)
 	}
 	r->ops = &cache_bdb_ops;
 	r->own_store = 1;
+	cache_bdb_set_rank(r->impl, remember_evict_rank);
 	if (r->ans == NULL) {		/* the directory exists now */
 		r->ans_tried = 1;
 		r->ans = ans_open(r->dir, tier_log, r);
@@ -212,6 +246,31 @@ remember_have_store(struct remember *r)
 }
 
 /* ---- the store, by kind ---------------------------------------------------- */
+
+void
+remember_set_background(struct remember *r, void (*gate)(void *arg,
+    int enter), void *arg)
+{
+	if (r == NULL)
+		return;
+	r->gate = gate;
+	r->gate_arg = arg;
+}
+
+/* A write to the store, through the gate when there is one. */
+static void
+store_write(struct remember *r, const struct cache_ops *ops, const char *key,
+    const unsigned char *val, size_t len)
+{
+	if (r->gate != NULL)
+		r->gate(r->gate_arg, 1);
+	if (val != NULL)
+		(void)ops->put(r->impl, key, val, len);
+	else
+		(void)ops->del(r->impl, key);
+	if (r->gate != NULL)
+		r->gate(r->gate_arg, 0);
+}
 
 static struct stsdane_decision *
 store_load(struct remember *r, enum rem_kind k, const char *domain,
@@ -256,7 +315,7 @@ store_save(struct remember *r, enum rem_kind k, const char *domain,
 		return;
 	if (cache_record_encode(d, learned, &val, &len) != STSDANE_OK)
 		return;
-	(void)ops->put(r->impl, key, val, len);
+	store_write(r, ops, key, val, len);
 	free(val);
 }
 
@@ -267,7 +326,7 @@ store_forget(struct remember *r, enum rem_kind k, const char *domain)
 	char key[SD_MAX_NAME + 8];
 
 	if (ops != NULL && rem_key(k, domain, key, sizeof(key)) == 0)
-		(void)ops->del(r->impl, key);
+		store_write(r, ops, key, NULL, 0);
 }
 
 /* A marker: mechanism none, valid until `expires'. */
@@ -364,7 +423,10 @@ remember_answer_put(struct remember *r, const struct stsdane_decision *d,
 	else if (shared)
 		store_save(r, REM_ANSWER, d->domain, d, now);
 	memo_put(r->memo, d, now);
-	ans_put(get_ans(r), d, now);
+	if (r->gate != NULL)
+		ans_update(get_ans(r), d, now);
+	else
+		ans_put(get_ans(r), d, now);
 }
 
 /* ---- typed records ---------------------------------------------------------- */

@@ -76,6 +76,22 @@ struct remember *remember_new(const char *dir, unsigned max_entries,
 struct remember *remember_new_store(const struct cache_ops *ops,
     void *impl, unsigned memo_slots, const char *ans_dir);
 void remember_free(struct remember *r);
+/*
+ * r works in the background (--refresh), beside the deliveries:
+ * gate(arg, 1) before and gate(arg, 0) after each of its writes to the
+ * store, and its answers never displace another domain's in the answers
+ * file (ans_update()).  --refresh runs many contexts in one process and
+ * lets one write at a time: the store's lock is not first come, first
+ * served, and a delivery process asking for it among dozens of writers
+ * could wait past its deadline; and a walk over 10^5 domains would push
+ * the deliveries' working set out of the answers file.  gate NULL: an
+ * ordinary context again.
+ */
+void remember_set_background(struct remember *r, void (*gate)(void *arg,
+    int enter), void *arg);
+/* The eviction rank of a stored record (cache_rank_fn, cache.h). */
+int remember_evict_rank(const char *key, const unsigned char *val,
+    size_t len, int64_t now);
 /* Is the shared store usable?  Opens it on first call. */
 int remember_have_store(struct remember *r);
 

@@ -23,6 +23,21 @@ struct fetch_request {
 	const char *ca_file;		/* NULL: system default */
 	long timeout_ms;		/* overall deadline */
 	size_t max_body;		/* bytes; larger is TOO_LARGE */
+	/* FETCH_ABI 2 */
+	int audit;			/* 1: for stsdane_audit() only: no
+					   verification in the handshake (the
+					   caller verifies the chain it gets
+					   back in the result), and keep what
+					   the TLS session showed.  Never for a
+					   policy that decides anything. */
+};
+
+#define FETCH_MAX_PEERS 8
+
+/* One certificate the server sent, DER, malloc'd. */
+struct fetch_peer {
+	unsigned char *der;
+	size_t len;
 };
 
 struct fetch_result {
@@ -32,9 +47,14 @@ struct fetch_result {
 	char *body;			/* malloc'd, NUL-terminated */
 	size_t len;
 	char error[256];		/* for people, when problem != NONE */
+	/* FETCH_ABI 2, filled for audit requests */
+	char tls_version[32];		/* e.g. "TLS1.3"; "" if unknown */
+	char redirect[256];		/* Location of a 3xx, or "" */
+	size_t npeers;			/* the server's chain, leaf first; */
+	struct fetch_peer peers[FETCH_MAX_PEERS];	/* caller frees each */
 };
 
-#define FETCH_ABI 1
+#define FETCH_ABI 2	/* 2: audit fields appended */
 
 struct fetch_ops {
 	unsigned abi;
