@@ -77,6 +77,8 @@ void tlsrpt_event(const char *event, const struct answer *m,
     const char *host, const char *addr, const char *refused);
 /* the router deferred for a tempfail decision */
 void tlsrpt_defer(const struct answer *m);
+/* An MX host the router left out under MTA-STS enforce. */
+void tlsrpt_route_refused(const struct answer *m, const char *host);
 
 /* exim_fields.c: a bounded line; over is set when something did not fit */
 struct line {

@@ -272,6 +272,30 @@ tlsrpt_event(const char *event, const struct answer *m, const char *host,
 	}
 }
 
+/*
+ * The stsdane_mtasts router left out an MX host the MTA-STS policy does
+ * not allow: for TLS-RPT the same failure as a refusal at tcp:connect
+ * (validation-failure, mx-not-in-policy), once per message and host, so
+ * that two recipients of one message count once.
+ */
+void
+tlsrpt_route_refused(const struct answer *m, const char *host)
+{
+	static char last[NAME_MAX_LEN * 2 + 64];
+	char key[sizeof(last)];
+
+	if (m->d == NULL || skip())
+		return;
+	(void)snprintf(key, sizeof(key), "%s %s %s", var("$message_exim_id"),
+	    m->domain, host);
+	if (strcmp(key, last) == 0)
+		return;
+	(void)snprintf(last, sizeof(last), "%s", key);
+	memset(&C, 0, sizeof(C));
+	record(m, host, STSDANE_TLSRPT_VALIDATION_FAILURE, "mx-not-in-policy",
+	    "stsdane: MX host not allowed by the MTA-STS policy");
+}
+
 void
 tlsrpt_defer(const struct answer *m)
 {

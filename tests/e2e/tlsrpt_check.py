@@ -26,7 +26,9 @@ STS = lambda mx: ["version: STSv1", "mode: enforce", "mx: " + mx,
 
 def fd(result, count, mx, ip, helo=None, code=None, sending=True):
     d = {"result-type": result, "failed-session-count": count,
-         "receiving-mx-hostname": mx, "receiving-ip": ip}
+         "receiving-mx-hostname": mx}
+    if ip:
+        d["receiving-ip"] = ip
     if sending:
         d["sending-mta-ip"] = "127.0.0.1"
     if helo:
@@ -39,8 +41,10 @@ def fd(result, count, mx, ip, helo=None, code=None, sending=True):
 # domain: [(policy-type, policy-string, mx-host, ok, failed, [details])]
 EXPECT = {
     "rpt-sts.test": [("sts", STS("mx.rpt-sts.test"), ["mx.rpt-sts.test"],
+                      # left out by the stsdane_mtasts router: never
+                      # resolved, never connected to, so no address
                       3, 3, [fd("validation-failure", 3, "mx.evil.test",
-                                "127.0.3.4", code="mx-not-in-policy",
+                                None, code="mx-not-in-policy",
                                 sending=False)])],
     "rpt-notls.test": [("sts", STS("mx.rpt-notls.test"),
                         ["mx.rpt-notls.test"], 0, 1,
