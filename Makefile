@@ -62,7 +62,7 @@ endif
 
 OPT ?= -O2 -g
 # The library's layers, one folder each (docs/ARCHITECTURE.md).
-SRC_DIRS = util parse net tls cache decide audit api
+SRC_DIRS = util parse net tls cache decide report audit api
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc $(addprefix -Isrc/,$(SRC_DIRS)) $(WARN) $(OPT)
 ifneq ($(SANITIZE),)
@@ -77,7 +77,9 @@ BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
 	-DSTSDANE_SYSCONFDIR='"$(SYSCONFDIR)"'
 
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound libidn2 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound libidn2 2>/dev/null) -ldb-5.3 -ldl -lpthread
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound libidn2 2>/dev/null) -ldb-5.3 -ldl -lpthread \
+	$(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 # The fetch module reads the TLS session of an audit fetch.
@@ -88,7 +90,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
 # Library sources: every src/LAYER/*.c but the ones that live elsewhere.
-FETCH_SRC = src/net/fetch_curl.c
+# stsdane-fetch.so, loaded on first use: HTTPS (libcurl) and the TLS-RPT
+# report's JSON (libjansson), neither of which a delivery maps.
+FETCH_SRC = src/net/fetch_curl.c src/report/report_json.c
 LIB_SRC = $(filter-out $(FETCH_SRC),$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 LIB_HDR = $(wildcard src/*.h src/*/*.h include/*.h)
@@ -175,7 +179,8 @@ $(MODULE): $(LIB_OBJ) src/api/module.map
 
 $(FETCH_MODULE): $(FETCH_OBJ) src/net/fetch.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/net/fetch.map \
-		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS) $(GNUTLS_LIBS)
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS) $(GNUTLS_LIBS) \
+		$(JANSSON_LIBS)
 
 $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=exim/exim.map \
@@ -185,9 +190,10 @@ $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 $(CLI): $(CLI_OBJ)
 	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) -ldl
 
-$(UNIT): $(UNIT_OBJ) $(LIB_OBJ)
+$(UNIT): $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/obj/report/report_json.o
 	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) \
-		$(DEP_LIBS) $(CRITERION_LIBS)
+		$(BUILD)/obj/report/report_json.o $(DEP_LIBS) $(JANSSON_LIBS) \
+		$(CRITERION_LIBS)
 
 $(BUILD)/tests/%: tests/bin/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -222,6 +228,7 @@ integration: all
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
+	BUILD=$(BUILD) sh tests/e2e/tlsrpt.sh
 
 # stsdane-policyd with a real Postfix, and its protocol (tests/postfix).
 postfix-e2e: all
@@ -301,7 +308,8 @@ install: all
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/stsdane.conf.example README.md docs/exim.md \
 		docs/audit-cron.sh \
-		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
+		docs/cache.md docs/tlsrpt.md exim/exim.conf.example \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8

@@ -244,7 +244,7 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 	connect = strcmp(event, "tcp:connect") == 0;
 	cert = strcmp(event, "tls:cert") == 0;
 	if (!connect && !cert && strcmp(event, "tcp:close") != 0 &&
-	    strcmp(event, "msg:delivery") != 0)
+	    strcmp(event, "msg:delivery") != 0 && !tlsrpt_event_wanted(event))
 		return give(yield, "", 0);
 	if (argc != 4)
 		rc = fail(yield, FAIL, "stsdane: usage: stsdane_exim_event "
@@ -274,8 +274,12 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 		rc = event_tls_cert(yield, &m, host, addr);
 	else if (strcmp(event, "tcp:close") == 0)
 		rc = event_close(yield, &m, host, addr);
-	else
+	else if (strcmp(event, "msg:delivery") == 0)
 		rc = event_delivery(yield, &m, host, addr);
+	else
+		rc = give(yield, "", 0);
+	tlsrpt_event(event, &m, host, addr, rc == OK ? (const char *)*yield :
+	    "");
 	answer_release(&m);
 	return rc;
 }

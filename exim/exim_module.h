@@ -67,6 +67,18 @@ int module_open(const char *want, uschar **yield);
 /* The decision for a domain: OK (release a), or FAIL with *yield set. */
 int decision_for(const uschar *arg, struct answer *a, uschar **yield);
 void answer_release(struct answer *a);
+/* The open context, or NULL. */
+stsdane_ctx *module_context(void);
+
+/* exim_tlsrpt.c: the events as TLS-RPT sessions (docs/tlsrpt.md) */
+int tlsrpt_event_wanted(const char *event);
+/* refused: what tcp:connect answered ("" when it let Exim connect) */
+void tlsrpt_event(const char *event, const struct answer *m,
+    const char *host, const char *addr, const char *refused);
+/* the router deferred for a tempfail decision */
+void tlsrpt_defer(const struct answer *m);
+/* An MX host the router left out under MTA-STS enforce. */
+void tlsrpt_route_refused(const struct answer *m, const char *host);
 
 /* exim_fields.c: a bounded line; over is set when something did not fit */
 struct line {

@@ -202,6 +202,9 @@ stsdane_exim_route(uschar **yield, int argc, uschar *argv[])
 	if (out.over || out.len == 0)
 		goto none;
 	line_puts(&out, " bydns");
+	for (i = 0; i < d->ndane; i++)
+		if (d->dane[i].name != NULL && !allowed(d, i))
+			tlsrpt_route_refused(&m, d->dane[i].name);
 	left[0] = '\0';
 	mx_list(d, 0, &lo);
 	if (lo.len > 0) {

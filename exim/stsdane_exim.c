@@ -112,6 +112,12 @@ struct exim_state {
 
 struct exim_state S;
 
+stsdane_ctx *
+module_context(void)
+{
+	return S.state == 1 ? S.ctx : NULL;
+}
+
 /* ------------------------------------------------------------ results */
 
 uschar *
@@ -463,6 +469,16 @@ stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
 		(void)snprintf(msg, sizeof(msg), "stsdane: %s",
 		    m.d->reason != NULL ? m.d->reason : "decision is tempfail");
 	sanitize(msg);
+	if (m.d->tempfail) {
+		tlsrpt_defer(&m);
+	} else {
+		size_t i;
+
+		/* no MX host allowed: each one is a refused MX for TLS-RPT */
+		for (i = 0; i < m.d->ndane; i++)
+			if (m.d->dane[i].name != NULL)
+				tlsrpt_route_refused(&m, m.d->dane[i].name);
+	}
 	answer_release(&m);
 	return give(yield, msg, 1);
 }

@@ -515,6 +515,82 @@ int stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
 int stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within, size_t *count);
 
 /*
+ * TLS reporting (RFC 8460): what a sending MTA records of every TLS
+ * negotiation it makes, and the daily aggregate reports made from it.
+ * Recording is cheap (one append to a file of the day, no lock, no DNS,
+ * no network) and is enabled by the "tlsrpt" setting; without it
+ * stsdane_tlsrpt_record() does nothing.  See docs/tlsrpt.md.
+ */
+enum stsdane_tlsrpt_result {
+	STSDANE_TLSRPT_SUCCESS = 0,
+	STSDANE_TLSRPT_STARTTLS_NOT_SUPPORTED,
+	STSDANE_TLSRPT_CERTIFICATE_HOST_MISMATCH,
+	STSDANE_TLSRPT_CERTIFICATE_EXPIRED,
+	STSDANE_TLSRPT_CERTIFICATE_NOT_TRUSTED,
+	STSDANE_TLSRPT_VALIDATION_FAILURE,
+	STSDANE_TLSRPT_STS_POLICY_FETCH_ERROR,
+	STSDANE_TLSRPT_STS_POLICY_INVALID,
+	STSDANE_TLSRPT_STS_WEBPKI_INVALID,
+	STSDANE_TLSRPT_TLSA_INVALID,
+	STSDANE_TLSRPT_DNSSEC_INVALID,
+	STSDANE_TLSRPT_DANE_REQUIRED
+};
+/* "starttls-not-supported", ...; "success" for 0; NULL out of range */
+const char *stsdane_tlsrpt_result_name(enum stsdane_tlsrpt_result r);
+/* The result type of an RFC 8460 name; -1 when it is none. */
+int stsdane_tlsrpt_result_parse(const char *name);
+
+/* One session's outcome.  Strings may be NULL or "" (not known). */
+struct stsdane_tlsrpt_session {
+	enum stsdane_tlsrpt_result result;
+	const char *sending_mta_ip;
+	const char *receiving_mx_hostname;
+	const char *receiving_mx_helo;
+	const char *receiving_ip;
+	const char *additional_information;
+	const char *failure_reason_code;
+};
+
+/*
+ * Record one session of a delivery to d->domain, to MX host `host' (may
+ * be NULL when no host was reached).  The policy (type "sts", "tlsa" or
+ * "no-policy-found", its string, its MX patterns) is taken from d; a
+ * decision that failed to find a policy for a reason RFC 8460 names
+ * (policy fetch, policy syntax, policy host certificate, DNSSEC) is
+ * recorded under the type it failed to get.  STSDANE_OK (also when
+ * reporting is disabled), STSDANE_ERR_IO when the store cannot be
+ * written or is full for the day (not logged: the caller, called for
+ * every session, should say it once), STSDANE_ERR_INVAL.
+ */
+int stsdane_tlsrpt_record(stsdane_ctx *ctx, const struct stsdane_tlsrpt_session *s,
+    const struct stsdane_decision *d, const char *host);
+
+/*
+ * The counters of one UTC day ("YYYY-MM-DD"; NULL: today): fn is called
+ * once per policy domain, policy type and result type with the count of
+ * sessions.  fn returns nonzero to stop.
+ */
+typedef int stsdane_tlsrpt_count_fn(void *arg, const char *domain,
+    const char *policy_type, enum stsdane_tlsrpt_result r, uint64_t count);
+int stsdane_tlsrpt_list(stsdane_ctx *ctx, const char *day,
+    stsdane_tlsrpt_count_fn *fn, void *arg);
+
+/*
+ * Make and send the reports of one UTC day (NULL: yesterday): for each
+ * policy domain with sessions that day and a valid _smtp._tls record,
+ * one RFC 8460 report to each of its rua destinations, unless sent
+ * already.  With dry_run_dir, nothing is sent: DIR/DOMAIN.json and
+ * DIR/DOMAIN.json.gz are written instead, and DIR/DOMAIN.eml for a
+ * mailto: destination.  fn (may be NULL) is told each step in one line.
+ * *nsent gets the number of reports made.  STSDANE_OK when every
+ * destination was served or is left for a later try.
+ */
+typedef void stsdane_tlsrpt_note_fn(void *arg, const char *line);
+int stsdane_tlsrpt_send(stsdane_ctx *ctx, const char *day,
+    const char *dry_run_dir, stsdane_tlsrpt_note_fn *fn, void *arg,
+    size_t *nsent);
+
+/*
  * Plugin interface for MTAs that load stsdane at run time.  Call
  * stsdane_plugin(STSDANE_PLUGIN_ABI); NULL means this module does not
  * offer that interface version.  Later versions only append members; the
@@ -575,6 +651,14 @@ struct stsdane_plugin {
 	const char *(*severity_name)(enum stsdane_severity);
 	const char *(*verdict_name)(enum stsdane_verdict);
 	int (*cache_expiring)(stsdane_ctx *, int64_t, size_t *);
+	int (*tlsrpt_record)(stsdane_ctx *,
+	    const struct stsdane_tlsrpt_session *,
+	    const struct stsdane_decision *, const char *);
+	int (*tlsrpt_list)(stsdane_ctx *, const char *,
+	    stsdane_tlsrpt_count_fn *, void *);
+	int (*tlsrpt_send)(stsdane_ctx *, const char *, const char *,
+	    stsdane_tlsrpt_note_fn *, void *, size_t *);
+	const char *(*tlsrpt_result_name)(enum stsdane_tlsrpt_result);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

@@ -34,6 +34,7 @@
 #include "ctx.h"
 #include "decide.h"
 #include "remember.h"
+#include "report.h"
 
 struct stsdane_ctx {
 	struct settings settings;
@@ -52,6 +53,7 @@ struct stsdane_ctx {
 
 	stsdane_log_fn *log;
 	void *log_arg;
+	struct ctx_tlsrpt tlsrpt;	/* the TLS-RPT day file, when open */
 };
 
 int
@@ -94,7 +96,14 @@ stsdane_new(void)
 	if (ctx == NULL)
 		return NULL;
 	settings_init(&ctx->settings);
+	ctx->tlsrpt.fd = -1;
 	return ctx;
+}
+
+struct ctx_tlsrpt *
+ctx_tlsrpt(stsdane_ctx *ctx)
+{
+	return &ctx->tlsrpt;
 }
 
 SD_EXPORT void
@@ -103,6 +112,8 @@ stsdane_free(stsdane_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	remember_free(ctx->mem);
+	if (ctx->tlsrpt.fd >= 0)
+		(void)close(ctx->tlsrpt.fd);
 	if (ctx->dns_impl != NULL && ctx->dns_pid == getpid())
 		dns_unbound_free(ctx->dns_impl);
 	if (ctx->fetch_impl != NULL)
@@ -327,6 +338,9 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 	if (!ctx->env_ready) {
 		ctx_decide_env(ctx, STSDANE_QUERY_NO_CACHE, &ctx->env);
 		ctx->env_ready = 1;
+		/* so that a delivery process forked from this one only
+		   writes its TLS-RPT records (docs/tlsrpt.md) */
+		report_prepare(ctx);
 	}
 	ctx->env.mem = flags & STSDANE_QUERY_NO_CACHE ? NULL :
 	    ctx_remember(ctx);

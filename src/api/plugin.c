@@ -78,6 +78,10 @@ static const struct stsdane_plugin plugin_v1 = {
 	.severity_name = stsdane_severity_name,
 	.verdict_name = stsdane_verdict_name,
 	.cache_expiring = stsdane_cache_expiring,
+	.tlsrpt_record = stsdane_tlsrpt_record,
+	.tlsrpt_list = stsdane_tlsrpt_list,
+	.tlsrpt_send = stsdane_tlsrpt_send,
+	.tlsrpt_result_name = stsdane_tlsrpt_result_name,
 };
 
 SD_EXPORT const struct stsdane_plugin *

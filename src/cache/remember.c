@@ -54,7 +54,7 @@ struct remember {
 };
 
 static const char *const PREFIX[REM_NKINDS] = {
-	"sts", "txt", "neg", "dane", "ans"
+	"sts", "txt", "neg", "dane", "ans", "rpt"
 };
 
 const char *
@@ -347,6 +347,43 @@ store_mark(struct remember *r, enum rem_kind k, const char *domain,
 	m->policy_id = id != NULL && id[0] != '\0' ? sd_strdup(id) : NULL;
 	(void)decision_set_reason(m, "%s", reason);
 	store_save(r, k, domain, m, now);
+	stsdane_decision_free(m);
+}
+
+/* ---- the TLS-RPT record (RFC 8460) --------------------------------------- */
+
+struct stsdane_decision *
+remember_tlsrpt_get(struct remember *r, const char *domain, int64_t now)
+{
+	return r != NULL ? store_load(r, REM_TLSRPT, domain, now) : NULL;
+}
+
+void
+remember_tlsrpt_put(struct remember *r, const char *domain,
+    const char *const *recs, const size_t *lens, size_t n, int64_t now,
+    int64_t expires)
+{
+	struct stsdane_decision *m;
+	size_t i;
+
+	if (get_store(r) == NULL || n > SD_MAX_POLICY_MX)
+		return;
+	for (i = 0; i < n; i++)
+		if (memchr(recs[i], '\0', lens[i]) != NULL)
+			return;
+	m = decision_new(domain);
+	if (m == NULL)
+		return;
+	m->expires = expires;
+	m->mx = n > 0 ? calloc(n, sizeof(*m->mx)) : NULL;
+	for (i = 0; i < n && m->mx != NULL; i++) {
+		m->mx[i] = sd_strndup(recs[i], lens[i]);
+		if (m->mx[i] == NULL)
+			break;
+		m->nmx = i + 1;
+	}
+	if (m->nmx == n)
+		store_save(r, REM_TLSRPT, domain, m, now);
 	stsdane_decision_free(m);
 }
 

@@ -19,6 +19,8 @@
  *				until the smallest TTL involved
  *	REM_ANSWER	"ans/"	the final answer, as the answers file
  *				holds it
+ *	REM_TLSRPT	"rpt/"	the _smtp._tls TXT record set (RFC 8460),
+ *				one record per mx string, until its TTL
  * Every record is cache_record_encode()'s versioned encoding; a record
  * that does not decode, or has expired, is deleted and reads as absent.
  *
@@ -45,10 +47,11 @@
 
 enum rem_kind {
 	REM_POLICY = 0, REM_TXT_SEEN, REM_NEGATIVE, REM_DANE, REM_ANSWER,
+	REM_TLSRPT,
 	REM_NKINDS
 };
 
-/* "sts", "txt", "neg", "dane", "ans" */
+/* "sts", "txt", "neg", "dane", "ans", "rpt" */
 const char *rem_kind_name(enum rem_kind k);
 /* "PREFIX/DOMAIN" into key; 0, or -1 when it does not fit. */
 int rem_key(enum rem_kind k, const char *domain, char *key, size_t len);
@@ -154,6 +157,18 @@ void remember_dane_none_put(struct remember *r, const char *domain,
  * NULL) from every tier.  remember_expiring() calls fn with each domain
  * whose policy or DANE result expires before `before'.
  */
+/*
+ * The _smtp._tls TXT record set last looked up: a marker whose mx[]
+ * holds the records (nmx 0: none published), valid until its expires;
+ * NULL when not remembered.  Free with stsdane_decision_free().  A set
+ * with a NUL byte in a record is not remembered.
+ */
+struct stsdane_decision *remember_tlsrpt_get(struct remember *r,
+    const char *domain, int64_t now);
+void remember_tlsrpt_put(struct remember *r, const char *domain,
+    const char *const *recs, const size_t *lens, size_t n, int64_t now,
+    int64_t expires);
+
 int remember_list(struct remember *r, int (*fn)(void *arg, const char *kind,
     const struct stsdane_decision *d, int64_t learned), void *arg);
 int remember_flush(struct remember *r, const char *domain);

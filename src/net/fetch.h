@@ -71,6 +71,25 @@ struct fetch_ops {
 	void (*abort)(void *impl);
 };
 
+/* One blocking POST (TLS-RPT reports), stsdane_fetch_post(). */
+struct fetch_post {
+	const char *url;		/* https://... */
+	const char *const *resolve;	/* "HOST:PORT:ADDR", CURLOPT_RESOLVE */
+	size_t nresolve;
+	const char *ca_file;		/* NULL: system default */
+	const char *content_type;
+	const void *body;
+	size_t len;
+	long timeout_ms;
+};
+/* The HTTP status, or -1 with err. */
+typedef long fetch_post_fn(const struct fetch_post *p, char *err,
+    size_t errlen);
+#define FETCH_POST_SYMBOL "stsdane_fetch_post"
+/* fetch_load.c: another function of stsdane-fetch.so (FETCH_POST_SYMBOL,
+   REPORT_JSON_SYMBOL); NULL with err. */
+void *fetch_sym_load(const char *symbol, char *err, size_t errlen);
+
 /* Exported by stsdane-fetch.so. */
 typedef const struct fetch_ops *fetch_ops_fn(unsigned abi);
 #define FETCH_OPS_SYMBOL "stsdane_fetch_ops"

@@ -538,3 +538,88 @@ stsdane_fetch_ops(unsigned abi)
 {
 	return abi == FETCH_ABI ? &fetch_curl_ops : NULL;
 }
+
+/*
+ * One blocking HTTPS POST, for TLS-RPT reports (RFC 8460 5.4): https
+ * only, the peer verified under ca_file, no redirects, no proxy, a
+ * deadline; the names are resolved by the caller ("HOST:PORT:ADDR"
+ * entries, as CURLOPT_RESOLVE takes them).  The HTTP status, or -1 with
+ * err set.
+ */
+static size_t
+on_discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
+long stsdane_fetch_post(const struct fetch_post *p, char *err,
+    size_t errlen);
+
+SD_EXPORT long
+stsdane_fetch_post(const struct fetch_post *p, char *err, size_t errlen)
+{
+	struct curl_slist *resolve = NULL, *headers = NULL, *t;
+	char ebuf[CURL_ERROR_SIZE], ct[160];
+	long status = -1;
+	CURLcode rc;
+	CURL *e;
+	size_t i;
+
+	(void)pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK || (e = curl_easy_init()) == NULL) {
+		(void)sd_snprintf(err, errlen, "libcurl cannot be set up");
+		return -1;
+	}
+	for (i = 0; i < p->nresolve; i++) {
+		t = curl_slist_append(resolve, p->resolve[i]);
+		if (t == NULL)
+			goto out;
+		resolve = t;
+	}
+	(void)sd_snprintf(ct, sizeof(ct), "Content-Type: %s",
+	    p->content_type);
+	t = curl_slist_append(headers, ct);
+	if (t == NULL)
+		goto out;
+	headers = t;
+	ebuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, p->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (p->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)p->len);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "stsdane-tlsrpt/"
+	    STSDANE_VERSION_STRING);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_discard);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
+	rc = curl_easy_perform(e);
+	if (rc != CURLE_OK) {
+		(void)sd_snprintf(err, errlen, "%s", ebuf[0] ? ebuf :
+		    curl_easy_strerror(rc));
+		goto out;
+	}
+	(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+out:
+	if (status < 0 && err != NULL && err[0] == '\0')
+		(void)sd_snprintf(err, errlen, "out of memory");
+	curl_slist_free_all(resolve);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(e);
+	return status;
+}

@@ -37,6 +37,10 @@
  *	    cache_max_entries   1 to 100000000, default 100000
  *	    refresh_concurrency domains refreshed at once by --refresh,
  *	                        1 to 1024, default 64
+ *	    tlsrpt              0 or 1, default 0: TLS reporting (RFC 8460)
+ *	    tlsrpt_org, tlsrpt_contact, tlsrpt_submitter, tlsrpt_sendmail,
+ *	    tlsrpt_dir          text without control characters; empty
+ *	                        means not set (docs/tlsrpt.md)
  *
  *	Numbers are parsed by hand, digit by digit: strtol() and strtod()
  *	would accept signs, white space, hexadecimal and trailing junk,
@@ -123,6 +127,12 @@ static const struct key_def keys[] = {
 	    MAX_CACHE_ENTRIES},
 	{"refresh_concurrency", KIND_UINT, OFF(refresh_concurrency), 1,
 	    MAX_REFRESH_CONCURRENCY},
+	{"tlsrpt", KIND_UINT, OFF(tlsrpt), 0, 1},
+	{"tlsrpt_org", KIND_PATH, OFF(tlsrpt_org), 0, 0},
+	{"tlsrpt_contact", KIND_PATH, OFF(tlsrpt_contact), 0, 0},
+	{"tlsrpt_submitter", KIND_PATH, OFF(tlsrpt_submitter), 0, 0},
+	{"tlsrpt_sendmail", KIND_PATH, OFF(tlsrpt_sendmail), 0, 0},
+	{"tlsrpt_dir", KIND_PATH, OFF(tlsrpt_dir), 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

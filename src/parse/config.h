@@ -24,6 +24,13 @@ struct settings {
 	unsigned smtp_port;	/* port for --probe, normally 25 */
 	unsigned cache_max_entries;
 	unsigned refresh_concurrency;	/* contexts --refresh runs at once */
+	/* TLS reporting, RFC 8460 (src/report/) */
+	unsigned tlsrpt;	/* 1: record sessions, send reports */
+	char *tlsrpt_org;	/* organization-name */
+	char *tlsrpt_contact;	/* contact-info */
+	char *tlsrpt_submitter;	/* TLS-Report-Submitter, report-id domain */
+	char *tlsrpt_sendmail;	/* command a mailto: report is piped to */
+	char *tlsrpt_dir;	/* the store; NULL: beside cache_path */
 };
 
 void settings_init(struct settings *s);

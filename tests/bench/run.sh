@@ -31,6 +31,9 @@
 #	     cached questions over its socketmap (TCP), against
 #	     stsdane-policyd; the daemon's resident memory with 10,000 idle
 #	     connections open
+#	  7  recording one TLS-RPT session (docs/tlsrpt.md): the first
+#	     record of a fresh process that has made one cached decision,
+#	     as a delivery records after it, and of one that has not
 #	  4  cold decisions in a world with a 50 ms round-trip time
 #	     (STSDANE_WORLD_DELAY_MS, tests/bench/delay_proxy.py), against
 #	     the longest chain of round trips the decision depends on; 100
@@ -256,6 +259,8 @@ LIBSTS="-L$BUILD -l:libstsdane.so.0 -Wl,-rpath,$BUILD"
 	    "$ROOT/tests/bench/bench_api.c" $LIBSTS &&
 	$CC $CFLAGS_B -I"$ROOT/include" -o "$B/bench-sockmap" \
 	    "$ROOT/tests/bench/bench_sockmap.c" $LIBSTS &&
+	$CC $CFLAGS_B -I"$ROOT/include" -o "$B/bench-tlsrpt" \
+	    "$ROOT/tests/bench/bench_tlsrpt.c" $LIBSTS &&
 	$CC $CFLAGS_B -o "$B/bench-exec" "$ROOT/tests/bench/bench_exec.c" &&
 	$CC $CFLAGS_B -fPIC -shared -o "$B/dummy-none.so" \
 	    "$ROOT/tests/bench/dummy_dlfunc.c" &&
@@ -326,6 +331,28 @@ for m in memo bdb fresh; do
 		    "$us us median, $(rate "$r")$extra" "(information)" "-" ;;
 	esac
 done
+
+# ---------------------------------------------------------------- 7
+
+echo "bench: 7. recording one TLS-RPT session"
+rm -rf "$B/tlsrpt"
+rpt=$(in_world "$B/bench-tlsrpt" "$CONF" "$B/tlsrpt" 300 enforce.test) ||
+    die "bench-tlsrpt failed"
+rpt_bare=$(in_world "$B/bench-tlsrpt" "$CONF" "$B/tlsrpt" 300) ||
+    die "bench-tlsrpt failed"
+printf 'tlsrpt %s\ntlsrpt-bare %s\n' "$rpt" "$rpt_bare" >> "$DETAILS"
+us() {
+	awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'
+}
+p50=$(kv "$rpt" first_p50_ns)
+row "7. TLS-RPT: record one session, fresh process after its decision" \
+    "$(us "$p50") us median (p99 $(us "$(kv "$rpt" first_p99_ns)") us)" \
+    "<= 5 us" "$(verdict "$p50" '<=' 5000)"
+row "7. same, the process's second record" \
+    "$(us "$(kv "$rpt" next_p50_ns)") us median" "(information)" "-"
+row "7. same, fresh process with no decision before (first libc calls)" \
+    "$(us "$(kv "$rpt_bare" first_p50_ns)") us median" "(information)" "-"
+rm -rf "$B/tlsrpt"
 
 # ---------------------------------------------------------------- 2, 3
 

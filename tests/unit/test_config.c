@@ -65,6 +65,13 @@ static const struct set_case set_cases[] = {
 	{"smtp_port", "", -1, NULL, "smtp_port: ''"},
 	{"cache_max_entries", "1", 0, "1", NULL},
 	{"cache_max_entries", "0", -1, NULL, "cache_max_entries"},
+	{"tlsrpt", "1", 0, "1", NULL},
+	{"tlsrpt", "2", -1, NULL, "tlsrpt: '2' is not a whole number from 0 to 1"},
+	{"tlsrpt_org", "Example Org", 0, "Example Org", NULL},
+	{"tlsrpt_sendmail", "/usr/sbin/sendmail -oi -t", 0,
+	    "/usr/sbin/sendmail -oi -t", NULL},
+	{"tlsrpt_dir", "a\nb", -1, NULL, "tlsrpt_dir: 'a?b' contains a "
+	    "control character"},
 
 	/* resolver */
 	{"resolver", "127.0.0.1", 0, "127.0.0.1", NULL},

@@ -264,6 +264,7 @@ make_pki() {
 	# DANE-TA: the server presents its chain up to the trust anchor.
 	cat "$W/pki/rx-ta.pem" "$W/pki/daneta.pem" > "$W/pki/rx-ta.chain.pem"
 	exim_world_pki || return 1
+	tlsrpt_world_pki || return 1
 	cache_world_pki || return 1
 	audit_world_pki || return 1
 	scale_world_pki || return 1
@@ -292,6 +293,8 @@ done
 . "$HERE/exim-world.sh"
 # The cache scenarios (tests/integration/run.sh): versioned zones.
 . "$HERE/cache-world.sh"
+# The TLS-RPT scenarios (tests/e2e/tlsrpt.sh): 127.0.6.N, rpt-*.test.
+. "$HERE/tlsrpt-world.sh"
 # The Postfix end-to-end scenarios (tests/postfix): wildcard depth.
 . "$HERE/postfix-world.sh"
 # The audit scenarios (tests/integration/audit.sh).
@@ -471,6 +474,7 @@ write_zones() {
 		echo "ns.lame.test. A $LAME_ADDR"
 	} >> "$z"
 	exim_world_zones "$z"
+	tlsrpt_world_zones "$z"
 	cache_world_zones "$z"
 	postfix_world_zones "$z"
 	audit_world_zones "$z"
@@ -638,6 +642,7 @@ make_www() {
 	done
 	std_policy testing.test testing
 	exim_world_www
+	tlsrpt_world_www
 	cache_world_www
 	audit_world_www
 	scale_world_www
@@ -732,6 +737,7 @@ EOF
 		vhost mta-sts.expired.test expired expired.test ""
 		vhost mta-sts.unknownca.test unknownca unknownca.test ""
 		exim_world_vhosts
+		tlsrpt_world_vhosts
 		cache_world_vhosts
 		postfix_world_vhosts
 		audit_world_vhosts
@@ -828,6 +834,7 @@ make_receivers() {
 	make_receiver rx-sts $RX_STS mx.enforce.test yes "$p/rx-sts.pem" \
 	    "$p/rx-sts.key" $STS_DOMAINS wild.test
 	exim_world_receivers
+	tlsrpt_world_receivers
 	postfix_world_receivers
 	audit_world_receivers
 }
@@ -1099,6 +1106,7 @@ world_start() {
 		    listening "$a:25" || fail_start "giving up"
 	done
 	audit_world_start || fail_start "giving up"
+	tlsrpt_world_servers || fail_start "giving up"
 	echo "stsdane world: up in namespace '$NS' (state in $W)"
 }
 

@@ -35,6 +35,7 @@
 #include "json.h"
 #include "progress.h"
 #include "stsdane.h"
+#include "tlsrpt.h"
 
 #ifndef STSDANE_PKGLIBDIR
 #define STSDANE_PKGLIBDIR "/usr/local/lib/stsdane"
@@ -75,6 +76,10 @@ struct options {
 	int audit;
 	unsigned warn_days;
 	int check_tlsrpt;
+	int tlsrpt_list;
+	int tlsrpt_send;
+	const char *dry_run;
+	const char *day;
 };
 
 static void
@@ -92,6 +97,9 @@ usage(FILE *fp)
 "       sts-dane-query [-c FILE] [--json] --cache-list\n"
 "       sts-dane-query [-c FILE] --cache-flush DOMAIN|--all\n"
 "       sts-dane-query [-c FILE] --refresh [--within SECONDS] [--quiet]\n"
+"       sts-dane-query [-c FILE] [--json] --tlsrpt-list [--day YYYY-MM-DD]\n"
+"       sts-dane-query [-c FILE] --tlsrpt-send [--dry-run DIR]\n"
+"                      [--day YYYY-MM-DD]\n"
 "\n"
 "options:\n"
 "  -c, --config FILE   configuration file (default " STSDANE_SYSCONFDIR
@@ -778,7 +786,8 @@ main(int argc, char **argv)
 	enum { O_CHECK_CONFIG = 256, O_CHECK_POLICY, O_CHECK_TXT,
 	    O_CHECK_TLSA, O_MX, O_MODULE, O_PROBE, O_CACHE_LIST,
 	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN, O_AUDIT, O_WARN_DAYS,
-	    O_CHECK_TLSRPT, O_QUIET };
+	    O_CHECK_TLSRPT, O_QUIET, O_TLSRPT_LIST, O_TLSRPT_SEND, O_DRY_RUN,
+	    O_DAY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 'o' },
@@ -802,6 +811,10 @@ main(int argc, char **argv)
 		{ "warn-days", required_argument, NULL, O_WARN_DAYS },
 		{ "check-tlsrpt", no_argument, NULL, O_CHECK_TLSRPT },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "tlsrpt-list", no_argument, NULL, O_TLSRPT_LIST },
+		{ "tlsrpt-send", no_argument, NULL, O_TLSRPT_SEND },
+		{ "dry-run", required_argument, NULL, O_DRY_RUN },
+		{ "day", required_argument, NULL, O_DAY },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
@@ -838,6 +851,10 @@ main(int argc, char **argv)
 		case O_ALL: o.all = 1; break;
 		case O_REFRESH: o.refresh = 1; break;
 		case O_QUIET: o.quiet = 1; break;
+		case O_TLSRPT_LIST: o.tlsrpt_list = 1; break;
+		case O_TLSRPT_SEND: o.tlsrpt_send = 1; break;
+		case O_DRY_RUN: o.dry_run = optarg; break;
+		case O_DAY: o.day = optarg; break;
 		case O_WITHIN: {
 			char *end = NULL;
 
@@ -886,6 +903,17 @@ main(int argc, char **argv)
 		return cmd_cache_list(&o);
 	if (o.refresh)
 		return cmd_refresh(&o);
+	if (o.tlsrpt_list || o.tlsrpt_send) {
+		stsdane_ctx *ctx = open_ctx(&o);
+		int rc;
+
+		if (ctx == NULL)
+			return EX_USAGE;
+		rc = o.tlsrpt_list ? cmd_tlsrpt_list(P, ctx, o.day, o.json) :
+		    cmd_tlsrpt_send(P, ctx, o.day, o.dry_run);
+		P->close(ctx);
+		return rc;
+	}
 	if (o.cache_flush != NULL) {
 		if (o.cache_flush[0] == '\0' && !o.all && optind < argc)
 			o.cache_flush = argv[optind++];
