@@ -12,6 +12,9 @@
 #   integration  integration tests only (needs root for the local world)
 #   postfix-e2e  stsdane-policyd with Debian's Postfix (needs root)
 #   bench      benchmarks (see docs/performance.md)
+#   fuzz       every libFuzzer target for FUZZ_SECONDS (60) each (tests/fuzz)
+#   bench-scale  the cost as the cache grows to 10^6 domains, and --refresh
+#              of 10^5 (needs root; about 30 minutes on 2 loaded CPUs)
 #   install    install under $(DESTDIR)$(PREFIX)
 #   clean      remove build/
 #   deps       install missing Debian packages (as root)
@@ -59,7 +62,7 @@ endif
 
 OPT ?= -O2 -g
 # The library's layers, one folder each (docs/ARCHITECTURE.md).
-SRC_DIRS = util parse net tls cache decide api
+SRC_DIRS = util parse net tls cache decide report audit api
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc $(addprefix -Isrc/,$(SRC_DIRS)) $(WARN) $(OPT)
 ifneq ($(SANITIZE),)
@@ -73,18 +76,24 @@ endif
 BASE_CFLAGS += -DSTSDANE_PKGLIBDIR='"$(PKGLIBDIR)"' \
 	-DSTSDANE_SYSCONFDIR='"$(SYSCONFDIR)"'
 
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound 2>/dev/null)
 # hiredis is dlopen()ed by src/cache/cache_redis.c: only its headers here.
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound 2>/dev/null) -ldb-5.3 -ldl -lpthread
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags gnutls gnutls-dane libunbound libidn2 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs gnutls gnutls-dane libunbound libidn2 2>/dev/null) -ldb-5.3 -ldl -lpthread \
+	$(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+# The fetch module reads the TLS session of an audit fetch.
+GNUTLS_LIBS := $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEP_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
 # Library sources: every src/LAYER/*.c but the ones that live elsewhere.
-FETCH_SRC = src/net/fetch_curl.c
+# stsdane-fetch.so, loaded on first use: HTTPS (libcurl) and the TLS-RPT
+# report's JSON (libjansson), neither of which a delivery maps.
+FETCH_SRC = src/net/fetch_curl.c src/report/report_json.c
 LIB_SRC = $(filter-out $(FETCH_SRC),$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 LIB_HDR = $(wildcard src/*.h src/*/*.h include/*.h)
@@ -121,8 +130,9 @@ PROGRAMS += $(POLICYD)
 UNIT_OBJ += $(BUILD)/obj/postfix/netstring.o $(BUILD)/obj/postfix/answer.o \
 	$(BUILD)/obj/postfix/pconf.o
 
-.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench install \
-	uninstall clean deps world-start world-stop testbins
+.PHONY: all demo check unit unit-asan integration e2e postfix-e2e bench bench-scale install \
+	uninstall clean deps world-start world-stop testbins fuzz \
+	fuzz-build fuzz-replay
 .DELETE_ON_ERROR:
 
 all: $(PROGRAMS) testbins
@@ -170,7 +180,8 @@ $(MODULE): $(LIB_OBJ) src/api/module.map
 
 $(FETCH_MODULE): $(FETCH_OBJ) src/net/fetch.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=src/net/fetch.map \
-		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS)
+		$(ZDEFS) $(ALL_LDFLAGS) -o $@ $(FETCH_OBJ) $(CURL_LIBS) $(GNUTLS_LIBS) \
+		$(JANSSON_LIBS)
 
 $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 	$(QUIET_LD)$(CC) -shared -Wl,--version-script=exim/exim.map \
@@ -180,15 +191,24 @@ $(EXIM_MODULE): $(EXIM_OBJ) $(LIB_OBJ) exim/exim.map
 $(CLI): $(CLI_OBJ)
 	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) -ldl
 
-$(UNIT): $(UNIT_OBJ) $(LIB_OBJ)
+$(UNIT): $(UNIT_OBJ) $(LIB_OBJ) $(BUILD)/obj/report/report_json.o
 	$(QUIET_LD)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB_OBJ) \
-		$(DEP_LIBS) $(CRITERION_LIBS)
+		$(BUILD)/obj/report/report_json.o $(DEP_LIBS) $(JANSSON_LIBS) \
+		$(CRITERION_LIBS)
 
 $(BUILD)/tests/%: tests/bin/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(QUIET_LD)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) \
 		$(DEP_LIBS)
 	$(Q)ln -sf ../stsdane-fetch.so $(@D)/stsdane-fetch.so
+
+# The growth-curve program links the cache layer itself (it fills the
+# cache directly, not through the network): make bench-scale.
+BENCH_SCALE = $(BUILD)/tests/bench-scale
+$(BENCH_SCALE): tests/bench/bench_scale.c $(LIB_OBJ) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_LD)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) \
+		$(DEP_LIBS)
 
 deps:
 	@sh tools/deps.sh
@@ -204,10 +224,13 @@ integration: all
 	BUILD=$(BUILD) sh tests/integration/cache_corrupt.sh
 	BUILD=$(BUILD) sh tests/integration/cache_stress.sh
 	BUILD=$(BUILD) sh tests/integration/anywhere.sh
+	BUILD=$(BUILD) sh tests/integration/hostile.sh
+	BUILD=$(BUILD) sh tests/integration/audit.sh
 	BUILD=$(BUILD) sh tests/integration/redis.sh
 
 e2e: all
 	BUILD=$(BUILD) sh tests/e2e/run.sh
+	BUILD=$(BUILD) sh tests/e2e/tlsrpt.sh
 
 # stsdane-policyd with a real Postfix, and its protocol (tests/postfix).
 postfix-e2e: all
@@ -220,6 +243,39 @@ check: deps
 	@if [ -f tests/e2e/run.sh ]; then $(MAKE) e2e; fi
 	$(MAKE) postfix-e2e
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-replay
+
+# libFuzzer targets (tests/fuzz/README.md): the library's objects built
+# again with clang and the fuzzer's coverage hooks, one binary per target.
+# fuzz-replay (part of check) runs the committed corpora and a few seconds
+# of fuzzing per target; fuzz runs each target for FUZZ_SECONDS.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = $(filter-out -fvisibility=hidden $(OPT),$(BASE_CFLAGS)) \
+	$(DEP_CFLAGS) -O1 -g $(FUZZ_SAN) -Itests/fuzz -Wno-format-nonliteral
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ = $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/seed.o
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/obj/seed.o: tests/fuzz/seed.c $(wildcard tests/fuzz/*.h) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(wildcard tests/fuzz/*.h)
+	$(QUIET_LD)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_OBJ) $(DEP_LIBS)
+
+.SECONDARY: $(FUZZ_OBJ)
+fuzz-build: $(FUZZ_BIN)
+fuzz-replay: fuzz-build
+	BUILD=$(BUILD) sh tests/fuzz/run.sh replay 3
+fuzz: deps fuzz-build
+	BUILD=$(BUILD) sh tests/fuzz/run.sh run $(FUZZ_SECONDS)
 
 demo: deps
 	$(MAKE) all
@@ -228,6 +284,11 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	BUILD=$(BUILD) sh tests/bench/run.sh
+
+# The cache as it grows: 10^3 to 10^6 domains (docs/performance.md).
+bench-scale: all $(BENCH_SCALE)
+	BUILD=$(BUILD) sh tests/bench/scale.sh
+	BUILD=$(BUILD) sh tests/bench/refresh.sh
 
 world-start: all
 	BUILD=$(BUILD) sh tests/world/world.sh start
@@ -248,7 +309,9 @@ install: all
 	install -m 644 include/stsdane.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 docs/sts-dane-query.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/stsdane.conf.example README.md docs/exim.md \
-		docs/cache.md exim/exim.conf.example $(DESTDIR)$(DOCDIR)/
+		docs/audit-cron.sh \
+		docs/cache.md docs/tlsrpt.md exim/exim.conf.example \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/exim-conf.d
 	cp -R exim/conf.d/. $(DESTDIR)$(DOCDIR)/exim-conf.d/
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8

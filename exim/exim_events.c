@@ -20,16 +20,71 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exim_module.h"
 
 /* The value of an Exim variable, or "" when it cannot be expanded. */
-static const char *
+const char *
 exim_var(const char *name)
 {
 	uschar *v = expand_string((uschar *)name);
 
 	return v != NULL ? (const char *)v : "";
+}
+
+/*
+ * Exim names a host reached through a CNAME by the end of the chain ($host
+ * is the canonical name), while the MTA-STS policy, the stsdane_mtasts
+ * router and the certificate check (Exim verifies the name at the head of
+ * the chain) all use the MX host name.  So a host that is not itself one
+ * of the decision's MX hosts is let through when Exim's DNS shows it as
+ * the CNAME target, at most 4 links down, of an MX host the policy
+ * allows.  Only then: an MX host the policy forbids stays forbidden.
+ */
+static int
+cname_of_allowed(const struct stsdane_decision *d, const char *host)
+{
+	char q[NAME_MAX_LEN + 64], cur[NAME_MAX_LEN + 1];
+	size_t i, n;
+	int hop;
+
+	if (host[0] == '\0')
+		return 0;
+	for (i = 0; i < d->ndane; i++)
+		if (d->dane[i].name != NULL &&
+		    strcasecmp(d->dane[i].name, host) == 0)
+			return 0;	/* an MX host in its own right */
+	for (i = 0; i < d->ndane; i++) {
+		if (d->dane[i].name == NULL ||
+		    !stsdane_host_allowed(d, d->dane[i].name))
+			continue;
+		(void)snprintf(cur, sizeof(cur), "%s", d->dane[i].name);
+		for (hop = 0; hop < 4; hop++) {
+			const char *t;
+
+			if (strpbrk(cur, "{}$\\") != NULL)
+				break;
+			(void)snprintf(q, sizeof(q),
+			    "${lookup dnsdb{defer_never,cname=%s}}", cur);
+			t = exim_var(q);
+			n = strlen(t);
+			if (n > 0 && t[n - 1] == '.')
+				n--;
+			if (n == 0 || n >= sizeof(cur))
+				break;
+			memcpy(cur, t, n);
+			cur[n] = '\0';
+			if (strcasecmp(cur, host) == 0) {
+				if (debugging())
+					debug_printf("stsdane: %s is the CNAME "
+					    "target of MX host %s\n", host,
+					    d->dane[i].name);
+				return 1;
+			}
+		}
+	}
+	return 0;
 }
 
 static int
@@ -44,6 +99,9 @@ event_tcp_connect(uschar **yield, const struct answer *m, const char *host,
 	if (d == NULL)
 		return give(yield, "", 0);
 	(void)stsdane_host_check(d, host, &r);
+	if (!r.connect && r.refusal == STSDANE_REFUSE_NOT_IN_POLICY &&
+	    cname_of_allowed(d, host))
+		return give(yield, "", 0);
 	(void)snprintf(why, sizeof(why), "%s", r.refusal ==
 	    STSDANE_REFUSE_TEMPFAIL ? (d->reason != NULL ? d->reason : "") :
 	    (d->policy_id != NULL ? d->policy_id : ""));
@@ -179,18 +237,19 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 {
 	const char *config, *event, *host, *addr;
 	struct answer m;
-	int rc, connect, cert;
+	int rc, connect, cert, opt;
 
-	take_config(&argc, &argv, &config);
+	take_config(&argc, &argv, &config, &opt);
 	event = argc > 0 && argv[0] != NULL ? (const char *)argv[0] : "";
 	connect = strcmp(event, "tcp:connect") == 0;
 	cert = strcmp(event, "tls:cert") == 0;
 	if (!connect && !cert && strcmp(event, "tcp:close") != 0 &&
-	    strcmp(event, "msg:delivery") != 0)
+	    strcmp(event, "msg:delivery") != 0 && !tlsrpt_event_wanted(event))
 		return give(yield, "", 0);
 	if (argc != 4)
 		rc = fail(yield, FAIL, "stsdane: usage: stsdane_exim_event "
-		    "{[config=PATH]}{EVENT}{DOMAIN}{HOST}{ADDRESS}");
+		    "{[config=PATH]}{[tls_required=VALUE]}{EVENT}{DOMAIN}"
+		    "{HOST}{ADDRESS}");
 	else
 		rc = module_open(config, yield);
 	host = argc == 4 && argv[2] != NULL ? (const char *)argv[2] : "";
@@ -206,14 +265,21 @@ stsdane_exim_event(uschar **yield, int argc, uschar *argv[])
 		    "the certificate of", addr);
 		return OK;
 	}
-	if (connect)
+	/* RFC 8689: the router logged that the policy is set aside. */
+	if (opt && (connect || cert || strcmp(event, "msg:delivery") == 0))
+		rc = give(yield, "", 0);
+	else if (connect)
 		rc = event_tcp_connect(yield, &m, host, addr);
 	else if (cert)
 		rc = event_tls_cert(yield, &m, host, addr);
 	else if (strcmp(event, "tcp:close") == 0)
 		rc = event_close(yield, &m, host, addr);
-	else
+	else if (strcmp(event, "msg:delivery") == 0)
 		rc = event_delivery(yield, &m, host, addr);
+	else
+		rc = give(yield, "", 0);
+	tlsrpt_event(event, &m, host, addr, rc == OK ? (const char *)*yield :
+	    "");
 	answer_release(&m);
 	return rc;
 }

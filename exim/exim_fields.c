@@ -33,7 +33,7 @@ line_put(struct line *l, const char *s, size_t n)
 	l->buf[l->len] = '\0';
 }
 
-static void
+void
 line_puts(struct line *l, const char *s)
 {
 	line_put(l, s, strlen(s));

@@ -95,6 +95,7 @@
 
 #define DEFAULT_CONFIG STSDANE_SYSCONFDIR "/stsdane.conf"
 #define CONFIG_ARG "config="
+#define TLSREQ_ARG "tls_required="
 
 /*
  * The per-process state.  A dlfunc module is loaded once per process and
@@ -110,6 +111,12 @@ struct exim_state {
 };
 
 struct exim_state S;
+
+stsdane_ctx *
+module_context(void)
+{
+	return S.state == 1 ? S.ctx : NULL;
+}
 
 /* ------------------------------------------------------------ results */
 
@@ -175,18 +182,42 @@ library_log(void *arg, int level, const char *msg)
 		debug_printf("stsdane: %s\n", line);
 }
 
+/* A TLS-Required header value that says "No" (RFC 8689), blanks around. */
+static int
+says_no(const char *v)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if ((v[0] != 'N' && v[0] != 'n') || (v[1] != 'O' && v[1] != 'o'))
+		return 0;
+	for (n = 2; v[n] == ' ' || v[n] == '\t' || v[n] == '\r' ||
+	    v[n] == '\n'; n++)
+		;
+	return v[n] == '\0';
+}
+
 /*
- * Take the optional leading config=PATH argument.  NULL path: none was
- * given.
+ * Take the optional leading arguments, in any order: config=PATH (NULL
+ * path: none was given) and tls_required=VALUE, the message's
+ * TLS-Required header as the configuration passes it (empty when the
+ * administrator turned RFC 8689 off).
  */
 void
-take_config(int *argc, uschar ***argv, const char **path)
+take_config(int *argc, uschar ***argv, const char **path, int *tls_optional)
 {
 	*path = NULL;
-	if (*argc > 0 && (*argv)[0] != NULL &&
-	    strncmp((const char *)(*argv)[0], CONFIG_ARG,
-	    sizeof(CONFIG_ARG) - 1) == 0) {
-		*path = (const char *)(*argv)[0] + sizeof(CONFIG_ARG) - 1;
+	*tls_optional = 0;
+	while (*argc > 0 && (*argv)[0] != NULL) {
+		const char *a = (const char *)(*argv)[0];
+
+		if (strncmp(a, CONFIG_ARG, sizeof(CONFIG_ARG) - 1) == 0)
+			*path = a + sizeof(CONFIG_ARG) - 1;
+		else if (strncmp(a, TLSREQ_ARG, sizeof(TLSREQ_ARG) - 1) == 0)
+			*tls_optional = says_no(a + sizeof(TLSREQ_ARG) - 1);
+		else
+			break;
 		(*argc)--;
 		(*argv)++;
 	}
@@ -306,14 +337,14 @@ answer_release(struct answer *a)
 }
 
 /* Open the context and decide: the common start of the functions. */
-static int
+int
 begin(uschar **yield, int *argc, uschar ***argv, int need,
-    const char *usage)
+    const char *usage, int *tls_optional)
 {
 	const char *config;
 	int rc;
 
-	take_config(argc, argv, &config);
+	take_config(argc, argv, &config, tls_optional);
 	if (*argc != need)
 		return fail(yield, FAIL, "stsdane: usage: %s", usage);
 	rc = module_open(config, yield);
@@ -322,17 +353,25 @@ begin(uschar **yield, int *argc, uschar ***argv, int need,
 
 /* ------------------------------------------------------------ hosts */
 
-/* 1: host gets treatment `what', 0: it does not, -1: unknown `what'. */
+/*
+ * 1: host gets treatment `what', 0: it does not, -1: unknown `what'.
+ * tls_optional: the message says "TLS-Required: No" (RFC 8689): nothing
+ * is required or refused, DANE is not tried; STARTTLS still is.
+ */
 static int
-host_wants(const struct answer *m, const char *host, const char *what)
+host_wants(const struct answer *m, const char *host, const char *what,
+    int tls_optional)
 {
 	struct stsdane_host_rules r;
 
 	if (strcmp(what, "require_tls") != 0 &&
 	    strcmp(what, "require_dane") != 0 &&
+	    strcmp(what, "try_dane") != 0 &&
 	    strcmp(what, "verify") != 0 && strcmp(what, "refuse") != 0)
 		return -1;
-	if (m->d == NULL)
+	if (strcmp(what, "try_dane") == 0)
+		return !tls_optional;
+	if (m->d == NULL || tls_optional)
 		return 0;
 	/* A tempfail refuses, requires TLS and verification: the router
 	   should have deferred; this is the transport's second line. */
@@ -354,10 +393,10 @@ stsdane_exim_query(uschar **yield, int argc, uschar *argv[])
 	struct line l, v;
 	struct answer m;
 	size_t i;
-	int rc, tainted;
+	int rc, tainted, opt;
 
 	rc = begin(yield, &argc, &argv, 1, "stsdane_exim_query "
-	    "{[config=PATH]}{DOMAIN}");
+	    "{[config=PATH]}{DOMAIN}", &opt);
 	if (rc != OK || (rc = decision_for(argv[0], &m, yield)) != OK)
 		return rc;
 	memset(&l, 0, sizeof(l));
@@ -394,8 +433,11 @@ out:
  * The router's question, which must never fail: Exim skips a router whose
  * condition fails to expand, and the mail would go on to be delivered
  * without the module.  "" when delivery may go on; otherwise why it must
- * be deferred: a tempfail decision, a configuration that cannot be used
+ * be deferred: a tempfail decision, an MTA-STS enforce policy that allows
+ * none of the domain's MX hosts, a configuration that cannot be used
  * (also written once to the panic log), or a decision that cannot be made.
+ * A message that says "TLS-Required: No" is never deferred for the
+ * decision (RFC 8689); that is logged.
  */
 EXIM_EXPORT int
 stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
@@ -403,12 +445,12 @@ stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
 	char msg[MSG_LEN];
 	const char *config;
 	struct answer m;
-	int rc;
+	int rc, opt;
 
-	take_config(&argc, &argv, &config);
+	take_config(&argc, &argv, &config, &opt);
 	if (argc != 1)
 		return give(yield, "stsdane: usage: stsdane_exim_defer "
-		    "{[config=PATH]}{DOMAIN}", 0);
+		    "{[config=PATH]}{[tls_required=VALUE]}{DOMAIN}", 0);
 	rc = module_open(config, yield);
 	if (rc == ERROR)
 		log_write(0, LOG_MAIN | LOG_PANIC, "%s", (const char *)*yield);
@@ -416,13 +458,27 @@ stsdane_exim_defer(uschar **yield, int argc, uschar *argv[])
 		rc = decision_for(argv[0], &m, yield);
 	if (rc != OK)
 		return OK;
-	if (m.d == NULL || !m.d->tempfail) {
+	if (opt)
+		log_set_aside(&m);
+	if (opt || m.d == NULL ||
+	    (!m.d->tempfail && !defer_no_allowed_mx(&m, msg, sizeof(msg)))) {
 		answer_release(&m);
 		return give(yield, "", 0);
 	}
-	(void)snprintf(msg, sizeof(msg), "stsdane: %s", m.d->reason != NULL ?
-	    m.d->reason : "decision is tempfail");
+	if (m.d->tempfail)
+		(void)snprintf(msg, sizeof(msg), "stsdane: %s",
+		    m.d->reason != NULL ? m.d->reason : "decision is tempfail");
 	sanitize(msg);
+	if (m.d->tempfail) {
+		tlsrpt_defer(&m);
+	} else {
+		size_t i;
+
+		/* no MX host allowed: each one is a refused MX for TLS-RPT */
+		for (i = 0; i < m.d->ndane; i++)
+			if (m.d->dane[i].name != NULL)
+				tlsrpt_route_refused(&m, m.d->dane[i].name);
+	}
 	answer_release(&m);
 	return give(yield, msg, 1);
 }
@@ -432,10 +488,10 @@ stsdane_exim_field(uschar **yield, int argc, uschar *argv[])
 {
 	struct line l;
 	struct answer m;
-	int rc, tainted;
+	int rc, tainted, opt;
 
 	rc = begin(yield, &argc, &argv, 2, "stsdane_exim_field "
-	    "{[config=PATH]}{DOMAIN}{FIELD}");
+	    "{[config=PATH]}{DOMAIN}{FIELD}", &opt);
 	if (rc != OK || (rc = decision_for(argv[0], &m, yield)) != OK)
 		return rc;
 	memset(&l, 0, sizeof(l));
@@ -470,11 +526,11 @@ stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[])
 {
 	const char *safe, *host;
 	struct answer m;
-	int rc, want;
+	int rc, want, opt;
 
 	rc = begin(yield, &argc, &argv, 3, "stsdane_exim_hosts "
-	    "{[config=PATH]}{DOMAIN}{HOST}{require_tls|require_dane|verify|"
-	    "refuse}");
+	    "{[config=PATH]}{[tls_required=VALUE]}{DOMAIN}{HOST}"
+	    "{require_tls|require_dane|try_dane|verify|refuse}", &opt);
 	if (rc == OK)
 		rc = decision_for(argv[0], &m, yield);
 	if (rc != OK) {
@@ -488,7 +544,7 @@ stsdane_exim_hosts(uschar **yield, int argc, uschar *argv[])
 		return give(yield, safe, 0);
 	}
 	host = argv[1] != NULL ? (const char *)argv[1] : "";
-	want = host_wants(&m, host, (const char *)argv[2]);
+	want = host_wants(&m, host, (const char *)argv[2], opt);
 	if (want < 0)
 		log_write(0, LOG_MAIN, "stsdane: unknown host treatment "
 		    "'%.64s': host list is '*'", (const char *)argv[2]);
@@ -504,10 +560,10 @@ EXIM_EXPORT int
 stsdane_exim_ca_file(uschar **yield, int argc, uschar *argv[])
 {
 	const char *ca;
-	int rc;
+	int rc, opt;
 
 	rc = begin(yield, &argc, &argv, 0, "stsdane_exim_ca_file "
-	    "{[config=PATH]}");
+	    "{[config=PATH]}", &opt);
 	if (rc != OK)
 		return rc;
 	ca = stsdane_get(S.ctx, "ca_file");

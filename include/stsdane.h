@@ -124,7 +124,11 @@ enum stsdane_problem {
 	STSDANE_PROBLEM_NULL_MX,	/* domain publishes a null MX: no mail */
 	STSDANE_PROBLEM_DANE_UNUSABLE,	/* secure TLSA, but none usable */
 	STSDANE_PROBLEM_FETCH_OTHER,	/* other HTTPS failure */
-	STSDANE_PROBLEM_INTERNAL	/* resource failure inside stsdane */
+	STSDANE_PROBLEM_INTERNAL,	/* resource failure inside stsdane */
+	STSDANE_PROBLEM_HEADER_TOO_LONG, /* policy host sent an HTTP header
+					   line over 16 KiB */
+	STSDANE_PROBLEM_HEADER_FLOOD	/* policy host sent over 64 KiB of
+					   HTTP headers */
 };
 
 const char *stsdane_problem_name(enum stsdane_problem p);
@@ -189,6 +193,8 @@ struct stsdane_decision {
 /* Flags for stsdane_query(). */
 #define STSDANE_QUERY_NO_CACHE	0x1u	/* neither read nor write the cache */
 #define STSDANE_QUERY_REFRESH	0x2u	/* ignore cached data, then store */
+#define STSDANE_QUERY_CACHE_ONLY 0x4u	/* what is remembered, or
+					   STSDANE_ERR_NOTFOUND: no network */
 
 /*
  * Context.  Settings (stsdane_load_config(), stsdane_set()) are accepted
@@ -221,7 +227,13 @@ void stsdane_set_log(stsdane_ctx *ctx, stsdane_log_fn *fn, void *arg);
  * delivery asks (an MTA's router, transport options, events) see one
  * answer.  A tempfail is never written to the shared cache.
  * STSDANE_QUERY_NO_CACHE bypasses all of it; STSDANE_QUERY_REFRESH
- * decides from the network and remembers the result.
+ * decides from the network and remembers the result;
+ * STSDANE_QUERY_CACHE_ONLY answers from what is remembered (memo,
+ * answers file, database) and returns STSDANE_ERR_NOTFOUND, touching
+ * neither DNS nor HTTPS, when that does not decide: for an event loop
+ * that must not block (the Postfix policy server), which hands the
+ * misses to threads of its own.  It goes with neither of the others
+ * (STSDANE_ERR_INVAL).
  */
 int stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
     struct stsdane_decision **out);
@@ -402,6 +414,78 @@ int stsdane_probe(stsdane_ctx *ctx, const char *domain, unsigned flags,
 void stsdane_probe_free(struct stsdane_probe *p);
 
 /*
+ * Audit: the domain owner's view.  stsdane_audit() looks at everything a
+ * sender would, at once: the DNS records (DNSSEC status, MX, addresses),
+ * the _mta-sts TXT record, the policy host and its certificate, the
+ * policy file, the MX hosts against the policy, each address of each MX
+ * host over SMTP with STARTTLS (all at the same time, each step with a
+ * deadline), the TLSA records against the certificate each address
+ * presents, and the TLS-RPT record.  Each thing checked is a finding;
+ * nothing is read from or written to the cache.
+ *
+ * Layers, in report order: "dns", "mta-sts-txt", "policy-host",
+ * "policy", "mx", "smtp", "dane", "tlsrpt".
+ */
+enum stsdane_severity {
+	STSDANE_SEV_INFO = 0,		/* worth knowing, nothing wrong */
+	STSDANE_SEV_WARNING = 1,	/* works, but fragile or weak */
+	STSDANE_SEV_ERROR = 2		/* mail is refused, deferred or open */
+};
+
+enum stsdane_verdict {
+	STSDANE_VERDICT_PASS = 0,
+	STSDANE_VERDICT_WARN = 1,
+	STSDANE_VERDICT_FAIL = 2,
+	STSDANE_VERDICT_NA = 3		/* a layer with nothing to check */
+};
+
+#define STSDANE_AUDIT_LAYERS 8
+
+struct stsdane_finding {
+	char *id;			/* stable, e.g. "policy.max-age-short" */
+	enum stsdane_severity severity;
+	unsigned layer;			/* index, stsdane_audit_layer_name() */
+	char *host;			/* MX or policy host, or NULL */
+	char *address;			/* address connected to, or NULL */
+	char *message;			/* what was found */
+	char *fix;			/* what to change, or NULL */
+};
+
+struct stsdane_audit {
+	char *domain;
+	enum stsdane_verdict verdict;	/* fail: an error; warn: a warning */
+	enum stsdane_verdict layers[STSDANE_AUDIT_LAYERS];
+	size_t nfindings;		/* in layer order */
+	struct stsdane_finding *findings;
+	size_t nprobes;			/* SMTP sessions (host x address) */
+	int64_t probe_ms;		/* wall time of all SMTP sessions */
+	int64_t slowest_probe_ms;	/* the longest single one */
+	int64_t elapsed_ms;		/* the whole audit */
+	struct stsdane_decision *decision;	/* what a sender decides now
+					   (stsdane_query(), no cache), or
+					   NULL; freed with the audit */
+};
+
+/* Options for stsdane_audit(); NULL means the defaults. */
+struct stsdane_audit_options {
+	unsigned warn_days;		/* certificate expiry warning; 0: 21 */
+};
+
+/*
+ * Audit `domain'.  STSDANE_OK with *out set whatever the network said
+ * (that is in the findings); STSDANE_ERR_NAME, STSDANE_ERR_INVAL,
+ * STSDANE_ERR_NOMEM, STSDANE_ERR_RESOLVER otherwise.  Free *out with
+ * stsdane_audit_free().
+ */
+int stsdane_audit(stsdane_ctx *ctx, const char *domain,
+    const struct stsdane_audit_options *opt, struct stsdane_audit **out);
+void stsdane_audit_free(struct stsdane_audit *a);
+/* "dns" ... "tlsrpt"; NULL past the last. */
+const char *stsdane_audit_layer_name(unsigned layer);
+const char *stsdane_severity_name(enum stsdane_severity s);
+const char *stsdane_verdict_name(enum stsdane_verdict v);
+
+/*
  * Cache administration, for cron jobs and people.  The cache holds, per
  * domain, records of these kinds: "sts" (the last valid MTA-STS policy),
  * "txt" (the TXT id last seen, until it is due to be looked at again),
@@ -427,6 +511,87 @@ typedef void stsdane_refresh_fn(void *arg, const char *domain, int rc,
     const struct stsdane_decision *d);
 int stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
     stsdane_refresh_fn *fn, void *arg, size_t *count);
+/*
+ * How many domains stsdane_cache_refresh() with the same `within' would
+ * refresh now, in *count (for a progress display).
+ */
+int stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within, size_t *count);
+
+/*
+ * TLS reporting (RFC 8460): what a sending MTA records of every TLS
+ * negotiation it makes, and the daily aggregate reports made from it.
+ * Recording is cheap (one append to a file of the day, no lock, no DNS,
+ * no network) and is enabled by the "tlsrpt" setting; without it
+ * stsdane_tlsrpt_record() does nothing.  See docs/tlsrpt.md.
+ */
+enum stsdane_tlsrpt_result {
+	STSDANE_TLSRPT_SUCCESS = 0,
+	STSDANE_TLSRPT_STARTTLS_NOT_SUPPORTED,
+	STSDANE_TLSRPT_CERTIFICATE_HOST_MISMATCH,
+	STSDANE_TLSRPT_CERTIFICATE_EXPIRED,
+	STSDANE_TLSRPT_CERTIFICATE_NOT_TRUSTED,
+	STSDANE_TLSRPT_VALIDATION_FAILURE,
+	STSDANE_TLSRPT_STS_POLICY_FETCH_ERROR,
+	STSDANE_TLSRPT_STS_POLICY_INVALID,
+	STSDANE_TLSRPT_STS_WEBPKI_INVALID,
+	STSDANE_TLSRPT_TLSA_INVALID,
+	STSDANE_TLSRPT_DNSSEC_INVALID,
+	STSDANE_TLSRPT_DANE_REQUIRED
+};
+/* "starttls-not-supported", ...; "success" for 0; NULL out of range */
+const char *stsdane_tlsrpt_result_name(enum stsdane_tlsrpt_result r);
+/* The result type of an RFC 8460 name; -1 when it is none. */
+int stsdane_tlsrpt_result_parse(const char *name);
+
+/* One session's outcome.  Strings may be NULL or "" (not known). */
+struct stsdane_tlsrpt_session {
+	enum stsdane_tlsrpt_result result;
+	const char *sending_mta_ip;
+	const char *receiving_mx_hostname;
+	const char *receiving_mx_helo;
+	const char *receiving_ip;
+	const char *additional_information;
+	const char *failure_reason_code;
+};
+
+/*
+ * Record one session of a delivery to d->domain, to MX host `host' (may
+ * be NULL when no host was reached).  The policy (type "sts", "tlsa" or
+ * "no-policy-found", its string, its MX patterns) is taken from d; a
+ * decision that failed to find a policy for a reason RFC 8460 names
+ * (policy fetch, policy syntax, policy host certificate, DNSSEC) is
+ * recorded under the type it failed to get.  STSDANE_OK (also when
+ * reporting is disabled), STSDANE_ERR_IO when the store cannot be
+ * written or is full for the day (not logged: the caller, called for
+ * every session, should say it once), STSDANE_ERR_INVAL.
+ */
+int stsdane_tlsrpt_record(stsdane_ctx *ctx, const struct stsdane_tlsrpt_session *s,
+    const struct stsdane_decision *d, const char *host);
+
+/*
+ * The counters of one UTC day ("YYYY-MM-DD"; NULL: today): fn is called
+ * once per policy domain, policy type and result type with the count of
+ * sessions.  fn returns nonzero to stop.
+ */
+typedef int stsdane_tlsrpt_count_fn(void *arg, const char *domain,
+    const char *policy_type, enum stsdane_tlsrpt_result r, uint64_t count);
+int stsdane_tlsrpt_list(stsdane_ctx *ctx, const char *day,
+    stsdane_tlsrpt_count_fn *fn, void *arg);
+
+/*
+ * Make and send the reports of one UTC day (NULL: yesterday): for each
+ * policy domain with sessions that day and a valid _smtp._tls record,
+ * one RFC 8460 report to each of its rua destinations, unless sent
+ * already.  With dry_run_dir, nothing is sent: DIR/DOMAIN.json and
+ * DIR/DOMAIN.json.gz are written instead, and DIR/DOMAIN.eml for a
+ * mailto: destination.  fn (may be NULL) is told each step in one line.
+ * *nsent gets the number of reports made.  STSDANE_OK when every
+ * destination was served or is left for a later try.
+ */
+typedef void stsdane_tlsrpt_note_fn(void *arg, const char *line);
+int stsdane_tlsrpt_send(stsdane_ctx *ctx, const char *day,
+    const char *dry_run_dir, stsdane_tlsrpt_note_fn *fn, void *arg,
+    size_t *nsent);
 
 /*
  * Plugin interface for MTAs that load stsdane at run time.  Call
@@ -482,6 +647,21 @@ struct stsdane_plugin {
 	int (*tlsrpt_check)(const char *const *, const size_t *, size_t,
 	    struct stsdane_tlsrpt **, char *, size_t);
 	void (*tlsrpt_free)(struct stsdane_tlsrpt *);
+	int (*audit)(stsdane_ctx *, const char *,
+	    const struct stsdane_audit_options *, struct stsdane_audit **);
+	void (*audit_free)(struct stsdane_audit *);
+	const char *(*audit_layer_name)(unsigned);
+	const char *(*severity_name)(enum stsdane_severity);
+	const char *(*verdict_name)(enum stsdane_verdict);
+	int (*cache_expiring)(stsdane_ctx *, int64_t, size_t *);
+	int (*tlsrpt_record)(stsdane_ctx *,
+	    const struct stsdane_tlsrpt_session *,
+	    const struct stsdane_decision *, const char *);
+	int (*tlsrpt_list)(stsdane_ctx *, const char *,
+	    stsdane_tlsrpt_count_fn *, void *);
+	int (*tlsrpt_send)(stsdane_ctx *, const char *, const char *,
+	    stsdane_tlsrpt_note_fn *, void *, size_t *);
+	const char *(*tlsrpt_result_name)(enum stsdane_tlsrpt_result);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

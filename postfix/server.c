@@ -20,7 +20,9 @@
  *	a slot in the connection's list, answered in request order, as the
  *	protocol requires.  Slots for a domain that is being looked up
  *	already join that lookup (one per domain at a time, in a hash
- *	table); otherwise a job goes to the pool.  When a job comes back,
+ *	table); otherwise the event loop's own context is asked for what the
+ *	library remembers (STSDANE_QUERY_CACHE_ONLY: no DNS, no HTTPS), and
+ *	only a miss becomes a job for the pool.  When a job comes back,
  *	every slot waiting for it gets the answer.  A connection that goes
  *	away leaves its waiting slots orphaned; the lookup frees them.
  *
@@ -132,6 +134,9 @@ struct server {
 					   partial request */
 	size_t rcap;
 	const struct server_hooks *hooks;
+	const char *config;		/* the library's configuration file */
+	stsdane_ctx *fast;		/* the event loop's own context, for
+					   cache-only answers; NULL: none */
 };
 
 static int64_t
@@ -353,6 +358,52 @@ answer_now(struct server *s, struct slot *sl, enum answer_kind k,
 	s->m.requests[k]++;
 }
 
+/*
+ * The event loop's context answers only from what the library remembers
+ * (STSDANE_QUERY_CACHE_ONLY: memo, answers file, database; never DNS or
+ * HTTPS), so a cached domain is answered without crossing to a worker
+ * thread and back.  A context is not thread-safe: this one is the event
+ * loop's alone.  NULL when it cannot be made: every request then goes to
+ * the workers, as before.
+ */
+static void
+fast_open(struct server *s)
+{
+	stsdane_ctx *ctx = stsdane_new();
+
+	if (ctx != NULL && s->config != NULL &&
+	    stsdane_load_config(ctx, s->config) != STSDANE_OK) {
+		stsdane_free(ctx);
+		ctx = NULL;
+	}
+	if (s->fast != NULL)
+		stsdane_free(s->fast);
+	s->fast = ctx;
+}
+
+/* 1 when key was answered from the cache into sl. */
+static int
+fast_answer(struct server *s, struct slot *sl, const char *key)
+{
+	char buf[ANSWER_MAX + 1];
+	struct stsdane_decision *d = NULL;
+	struct answer_opts o;
+	enum answer_kind k;
+
+	if (s->fast == NULL || stsdane_query(s->fast, key,
+	    STSDANE_QUERY_CACHE_ONLY, &d) != STSDANE_OK)
+		return 0;
+	o.tlsrpt = s->c.tlsrpt_attributes;
+	k = answer_make(STSDANE_OK, d, NULL, &o, buf, sizeof(buf));
+	if (s->c.log_requests)
+		fprintf(stderr, "stsdane-policyd: %s: %s (cache, event "
+		    "loop)\n", key, buf);
+	stsdane_decision_free(d);
+	s->m.tier_cache++;
+	answer_now(s, sl, k, buf);
+	return 1;
+}
+
 /* A request "NAME KEY" of plen bytes; -1 when it is malformed. */
 static int
 request(struct server *s, struct conn *c, const char *p, size_t plen)
@@ -394,6 +445,8 @@ request(struct server *s, struct conn *c, const char *p, size_t plen)
 			break;
 	if (lk != NULL) {
 		s->m.tier_shared++;
+	} else if (fast_answer(s, sl, key)) {
+		return 0;
 	} else if (s->nlookups >= s->c.max_lookups) {
 		s->m.errors[MERR_OVERLOAD]++;
 		answer_now(s, sl, ANSWER_TEMP, "TEMP stsdane-policyd: too "
@@ -706,6 +759,7 @@ on_signal(struct server *s, int fd)
 			s->c = fresh;
 			o.tlsrpt = s->c.tlsrpt_attributes;
 			pool_reload(s->pool, &o);
+			fast_open(s);
 			s->m.reloads++;
 			fprintf(stderr, "stsdane-policyd: configuration "
 			    "reloaded\n");
@@ -724,6 +778,9 @@ free_all(struct server *s, struct conn **fixed, int nfixed)
 		close_conn(s, s->conns);
 	bury(s);
 	pool_free(s->pool);	/* frees the jobs it still had */
+	if (s->fast != NULL)
+		stsdane_free(s->fast);
+	s->fast = NULL;
 	for (i = 0; i < HASH_SIZE; i++) {
 		struct lookup *lk, *ln;
 
@@ -765,6 +822,8 @@ server_run(const struct server_listener *l, int nl, const struct pconf *c,
 	memset(fixed, 0, sizeof(fixed));
 	s->c = *c;
 	s->hooks = hooks;
+	s->config = config;
+	fast_open(s);
 	s->rcap = netstring_size(c->request_max);
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->rbuf = malloc(s->rcap);

@@ -5,7 +5,8 @@
 PKGS="build-essential pkg-config libgnutls28-dev libunbound-dev
 libcurl4-gnutls-dev libdb5.3-dev db5.3-util libcriterion-dev nsd ldnsutils
 nginx-light gnutls-bin unbound exim4-daemon-heavy exim4-dev jq iproute2
-python3 valgrind curl libsystemd-dev libhiredis-dev redis-server"
+python3 valgrind curl libsystemd-dev libidn2-dev clang libclang-rt-dev
+libjansson-dev zlib1g-dev libhiredis-dev redis-server"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |

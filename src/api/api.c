@@ -34,6 +34,7 @@
 #include "ctx.h"
 #include "decide.h"
 #include "remember.h"
+#include "report.h"
 
 struct stsdane_ctx {
 	struct settings settings;
@@ -52,6 +53,7 @@ struct stsdane_ctx {
 
 	stsdane_log_fn *log;
 	void *log_arg;
+	struct ctx_tlsrpt tlsrpt;	/* the TLS-RPT day file, when open */
 };
 
 int
@@ -94,7 +96,14 @@ stsdane_new(void)
 	if (ctx == NULL)
 		return NULL;
 	settings_init(&ctx->settings);
+	ctx->tlsrpt.fd = -1;
 	return ctx;
+}
+
+struct ctx_tlsrpt *
+ctx_tlsrpt(stsdane_ctx *ctx)
+{
+	return &ctx->tlsrpt;
 }
 
 SD_EXPORT void
@@ -103,6 +112,8 @@ stsdane_free(stsdane_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	remember_free(ctx->mem);
+	if (ctx->tlsrpt.fd >= 0)
+		(void)close(ctx->tlsrpt.fd);
 	if (ctx->dns_impl != NULL && ctx->dns_pid == getpid())
 		dns_unbound_free(ctx->dns_impl);
 	if (ctx->fetch_impl != NULL)
@@ -203,6 +214,26 @@ get_fetch(struct stsdane_ctx *ctx)
 		return ctx_fail(ctx, STSDANE_ERR_FETCH, "fetch: %s", err);
 	ctx->fetch = ops;
 	return STSDANE_OK;
+}
+
+stsdane_ctx *
+ctx_clone(stsdane_ctx *ctx)
+{
+	struct stsdane_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (settings_copy(&c->settings, &ctx->settings) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->log = ctx->log;
+	c->log_arg = ctx->log_arg;
+	if (get_dns(c) != STSDANE_OK || get_fetch(c) != STSDANE_OK) {
+		stsdane_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void
@@ -319,12 +350,19 @@ stsdane_query(stsdane_ctx *ctx, const char *domain, unsigned flags,
 		*out = NULL;
 	if (ctx == NULL || domain == NULL || out == NULL)
 		return STSDANE_ERR_INVAL;
+	if ((flags & STSDANE_QUERY_CACHE_ONLY) && (flags &
+	    (STSDANE_QUERY_NO_CACHE | STSDANE_QUERY_REFRESH)))
+		return ctx_fail(ctx, STSDANE_ERR_INVAL, "cache-only goes "
+		    "with neither no-cache nor refresh");
 	if (sd_hostname_normalize(domain, name, sizeof(name), 0) < 0)
 		return ctx_fail(ctx, STSDANE_ERR_NAME,
 		    "'%.*s' is not a valid domain name", 255, domain);
 	if (!ctx->env_ready) {
 		ctx_decide_env(ctx, STSDANE_QUERY_NO_CACHE, &ctx->env);
 		ctx->env_ready = 1;
+		/* so that a delivery process forked from this one only
+		   writes its TLS-RPT records (docs/tlsrpt.md) */
+		report_prepare(ctx);
 	}
 	ctx->env.mem = flags & STSDANE_QUERY_NO_CACHE ? NULL :
 	    ctx_remember(ctx);

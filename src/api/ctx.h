@@ -31,5 +31,22 @@ struct remember *ctx_remember(stsdane_ctx *ctx);
  * flags: STSDANE_QUERY_NO_CACHE leaves env->mem NULL.
  */
 void ctx_decide_env(stsdane_ctx *ctx, unsigned flags, struct decide_env *env);
+/*
+ * The TLS-RPT day file the context keeps open (src/report/record.c):
+ * descriptor (-1: none) and its UTC day.  Closed by stsdane_free().
+ */
+struct ctx_tlsrpt {
+	int fd;
+	char day[16];
+};
+struct ctx_tlsrpt *ctx_tlsrpt(stsdane_ctx *ctx);
+
+/*
+ * A new context with a copy of ctx's settings and log callback, its
+ * resolver and fetch module set up now (so that contexts made one after
+ * another may then be used at once, one per thread); NULL on failure.
+ * Free it with stsdane_free().
+ */
+stsdane_ctx *ctx_clone(stsdane_ctx *ctx);
 
 #endif /* STSDANE_CTX_H */

@@ -72,6 +72,16 @@ static const struct stsdane_plugin plugin_v1 = {
 	.refusal_name = stsdane_refusal_name,
 	.tlsrpt_check = stsdane_tlsrpt_check,
 	.tlsrpt_free = stsdane_tlsrpt_free,
+	.audit = stsdane_audit,
+	.audit_free = stsdane_audit_free,
+	.audit_layer_name = stsdane_audit_layer_name,
+	.severity_name = stsdane_severity_name,
+	.verdict_name = stsdane_verdict_name,
+	.cache_expiring = stsdane_cache_expiring,
+	.tlsrpt_record = stsdane_tlsrpt_record,
+	.tlsrpt_list = stsdane_tlsrpt_list,
+	.tlsrpt_send = stsdane_tlsrpt_send,
+	.tlsrpt_result_name = stsdane_tlsrpt_result_name,
 };
 
 SD_EXPORT const struct stsdane_plugin *

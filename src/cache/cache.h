@@ -43,6 +43,21 @@ void cache_bdb_close(void *impl);
 extern const struct cache_ops cache_bdb_ops;
 
 /*
+ * Eviction order, from the owner of the records (remember.c): the rank
+ * of the value stored under key, at time now.  When the store is full,
+ * the lowest rank goes first, and within a rank the one stored longest
+ * ago (the least recently written).
+ */
+enum {
+	CACHE_RANK_DROP = 0,	/* expired, or unreadable */
+	CACHE_RANK_ORDINARY = 1,
+	CACHE_RANK_KEEP = 2	/* only after everything else */
+};
+typedef int cache_rank_fn(const char *key, const unsigned char *val,
+    size_t len, int64_t now);
+void cache_bdb_set_rank(void *impl, cache_rank_fn *fn);
+
+/*
  * cache_record.c: a decision plus the time it was learned, as bytes.
  * The encoding starts with a format version; a record of another version
  * or a damaged one decodes as STSDANE_ERR_NOTFOUND, never as data.
@@ -62,6 +77,9 @@ struct ans_file *ans_open(const char *dir, cache_log_fn *log, void *logarg);
 struct stsdane_decision *ans_get(struct ans_file *a, const char *domain,
     int64_t now);
 void ans_put(struct ans_file *a, const struct stsdane_decision *d,
+    int64_t now);
+/* ans_put(), but never over another domain's answer (background work) */
+void ans_update(struct ans_file *a, const struct stsdane_decision *d,
     int64_t now);
 void ans_del(struct ans_file *a, const char *domain);
 void ans_clear(struct ans_file *a);

@@ -10,26 +10,39 @@
  *	    const char *domain, int64_t now)
  *	void ans_put(struct ans_file *a, const struct stsdane_decision *d,
  *	    int64_t now)
+ *	void ans_update(struct ans_file *a,
+ *	    const struct stsdane_decision *d, int64_t now)
  *	void ans_del(struct ans_file *a, const char *domain)
  *	void ans_clear(struct ans_file *a)
  *	void ans_close(struct ans_file *a)
  * DESCRIPTION
  *	Beside the Berkeley DB database, in the same directory, a file of
- *	fixed size ("stsdane.ans") holds the final decision of recently
+ *	fixed size ("stsdane.answers", 65536 slots) holds the final decision of recently
  *	decided domains, one fixed-size slot per domain (chosen by a hash of
  *	the domain; a collision simply replaces the older answer).  A
- *	process that finds its answer there never opens the database: one
- *	pread(), a checksum, a decode.  That keeps a fresh MTA process that
+ *	process that finds its answer there never opens the database: a
+ *	copy out of a read-only shared mapping of the file (no system
+ *	call), a checksum, a decode.  That keeps a fresh MTA process that
  *	makes one cached decision as cheap as one that makes none.
  *
  *	Readers take no lock.  Each slot carries its length, its domain
  *	and a CRC-32 over both and the record; a slot being written while
  *	it is read, or left half-written by a process killed mid-write,
  *	fails the check and reads as a miss (the caller then asks the
- *	database, which has its own crash-safety).  Writers serialise on
+ *	database, which has its own crash-safety).  The reader copies the
+ *	slot out of the mapping first and checks, then decodes, that copy:
+ *	what it checked is what it uses.  Writers serialise on
  *	an exclusive lock of the file (bounded wait; on time-out the write
  *	is skipped).  The file is never truncated while in use: clearing
- *	writes zeros.
+ *	writes zeros.  The mapping is made only of a file whose size and
+ *	header are right; a file shrunk under a running process by
+ *	something other than stsdane would fault the reader (SIGBUS), which
+ *	is why stsdane itself never shrinks it.
+ *
+ *	ans_update() is ans_put() for work in the background (--refresh):
+ *	it writes over an empty slot or the domain's own only, so that a
+ *	walk over every cached domain keeps the answers it finds fresh but
+ *	does not push the deliveries' working set out of the file.
  *
  *	The record inside a slot is cache_record_encode()'s, with its own
  *	format version and checksum, so a newer stsdane never misreads an
@@ -45,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,9 +66,12 @@
 #include "cache.h"
 #include "util.h"
 
-#define ANS_FILE "stsdane.ans"
-#define ANS_MAGIC "SDANS001"		/* format 1 */
-#define ANS_SLOTS 2048
+/* Format 1 was "stsdane.ans", 2048 slots, read with pread().  A mapping
+   must never outlive its file's size, and a format 1 reader rebuilds a
+   file of another size to its own, so format 2 has a file of its own. */
+#define ANS_FILE "stsdane.answers"
+#define ANS_MAGIC "SDANS002"		/* format 2 */
+#define ANS_SLOTS 65536			/* 64 MiB, sparse until written */
 #define ANS_SLOT 1024
 #define ANS_HDR 64
 #define ANS_SIZE ((off_t)ANS_HDR + (off_t)ANS_SLOTS * ANS_SLOT)
@@ -66,6 +83,7 @@
 
 struct ans_file {
 	int fd;
+	const unsigned char *map;	/* ANS_SIZE bytes, read-only, shared */
 	char path[4096];
 	uid_t uid;			/* give created files to the dir owner */
 	gid_t gid;
@@ -143,7 +161,12 @@ write_all(int fd, const unsigned char *p, size_t n, off_t off)
 	return 0;
 }
 
-/* Zeros over the slots, then a fresh header.  Under the lock. */
+/*
+ * Zeros over the slots, then a fresh header.  Under the lock.  Holes are
+ * punched where the file system can (the size stays, so a reader's
+ * mapping stays valid, and the file takes no space); zeros are written
+ * where it cannot.
+ */
 static int
 rebuild(struct ans_file *a)
 {
@@ -153,9 +176,11 @@ rebuild(struct ans_file *a)
 
 	if (ftruncate(a->fd, ANS_SIZE) < 0)
 		return -1;
-	for (off = ANS_HDR; off < ANS_SIZE; off += ANS_SLOT)
-		if (write_all(a->fd, zero, sizeof(zero), off) < 0)
-			return -1;
+	if (fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    ANS_HDR, ANS_SIZE - ANS_HDR) < 0)
+		for (off = ANS_HDR; off < ANS_SIZE; off += ANS_SLOT)
+			if (write_all(a->fd, zero, sizeof(zero), off) < 0)
+				return -1;
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, ANS_MAGIC, 8);
 	put32(hdr + 8, ANS_SLOTS);
@@ -176,6 +201,19 @@ header_ok(int fd)
 	return memcmp(hdr, ANS_MAGIC, 8) == 0 &&
 	    get32(hdr + 8) == ANS_SLOTS && get32(hdr + 12) == ANS_SLOT &&
 	    get32(hdr + 16) == sd_crc32(0, hdr, 16);
+}
+
+/* After header_ok(): the size is ANS_SIZE. */
+static int
+map_file(struct ans_file *a)
+{
+	void *m = mmap(NULL, (size_t)ANS_SIZE, PROT_READ, MAP_SHARED, a->fd,
+	    0);
+
+	if (m == MAP_FAILED)
+		return -1;
+	a->map = m;
+	return 0;
 }
 
 struct ans_file *
@@ -199,8 +237,11 @@ ans_open(const char *dir, cache_log_fn *log, void *logarg)
 		a->fd = open(a->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (a->fd < 0)
 		goto fail;
-	if (header_ok(a->fd))
+	if (header_ok(a->fd)) {
+		if (map_file(a) < 0)
+			goto fail_fd;
 		return a;
+	}
 	/* new, or damaged: set it up under the lock, unless another did */
 	if (lock_ex(a) < 0)
 		goto fail_fd;
@@ -218,6 +259,8 @@ ans_open(const char *dir, cache_log_fn *log, void *logarg)
 			(void)fchown(a->fd, a->uid, a->gid);
 	}
 	unlock(a);
+	if (map_file(a) < 0)
+		goto fail_fd;
 	return a;
 fail_fd:
 	close(a->fd);
@@ -231,8 +274,30 @@ ans_close(struct ans_file *a)
 {
 	if (a == NULL)
 		return;
+	if (a->map != NULL)
+		(void)munmap((void *)a->map, (size_t)ANS_SIZE);
 	close(a->fd);
 	free(a);
+}
+
+/*
+ * Copy the slot of domain out of the mapping into slot (ANS_SLOT bytes):
+ * its header first, then only the length it claims.  The length of the
+ * domain and record, or 0 when the slot is empty or claims too much.
+ * The bytes may change under the copy; the caller checks the copy.
+ */
+static uint32_t
+copy_slot(const struct ans_file *a, const char *domain, unsigned char *slot)
+{
+	const unsigned char *src = a->map + slot_of(domain);
+	uint32_t len;
+
+	memcpy(slot, src, 8);
+	len = get32(slot);
+	if (len == 0 || len > ANS_SLOT - 8)
+		return 0;
+	memcpy(slot + 8, src + 8, len);
+	return len;
 }
 
 struct stsdane_decision *
@@ -244,11 +309,10 @@ ans_get(struct ans_file *a, const char *domain, int64_t now)
 	uint32_t len;
 	int64_t learned;
 
-	if (a == NULL || pread(a->fd, slot, sizeof(slot), slot_of(domain)) !=
-	    (ssize_t)sizeof(slot))
+	if (a == NULL)
 		return NULL;
-	len = get32(slot);
-	if (len < 2 + dlen || len > ANS_SLOT - 8 ||
+	len = copy_slot(a, domain, slot);
+	if (len < 2 + dlen ||
 	    get32(slot + 4) != sd_crc32(0, slot + 8, len) ||
 	    (size_t)(slot[8] | slot[9] << 8) != dlen ||
 	    memcmp(slot + SLOT_HDR, domain, dlen) != 0)
@@ -264,9 +328,24 @@ ans_get(struct ans_file *a, const char *domain, int64_t now)
 	return d;
 }
 
+/* Does the slot of domain hold nothing, or domain's own answer? */
+static int
+slot_free_or_own(const struct ans_file *a, const char *domain)
+{
+	unsigned char slot[ANS_SLOT];
+	size_t dlen = strlen(domain);
+	uint32_t len = copy_slot(a, domain, slot);
+
+	return len == 0 || (len >= 2 + dlen &&
+	    (size_t)(slot[8] | slot[9] << 8) == dlen &&
+	    memcmp(slot + SLOT_HDR, domain, dlen) == 0);
+}
+
+/* own_only: write only over an empty slot or domain's own (checked under
+   the lock). */
 static void
 write_slot(struct ans_file *a, const char *domain, const unsigned char *rec,
-    size_t reclen)
+    size_t reclen, int own_only)
 {
 	unsigned char slot[ANS_SLOT];
 	size_t dlen = strlen(domain);
@@ -284,12 +363,14 @@ write_slot(struct ans_file *a, const char *domain, const unsigned char *rec,
 	}
 	if (lock_ex(a) < 0)
 		return;			/* busy: the database has it anyway */
-	(void)write_all(a->fd, slot, sizeof(slot), slot_of(domain));
+	if (!own_only || slot_free_or_own(a, domain))
+		(void)write_all(a->fd, slot, sizeof(slot), slot_of(domain));
 	unlock(a);
 }
 
-void
-ans_put(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
+static void
+put_answer(struct ans_file *a, const struct stsdane_decision *d, int64_t now,
+    int own_only)
 {
 	unsigned char *rec = NULL;
 	size_t reclen = 0;
@@ -304,26 +385,36 @@ ans_put(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
 		ans_del(a, d->domain);
 		return;
 	}
-	write_slot(a, d->domain, rec, reclen);
+	write_slot(a, d->domain, rec, reclen, own_only);
 	free(rec);
+}
+
+void
+ans_put(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
+{
+	put_answer(a, d, now, 0);
+}
+
+void
+ans_update(struct ans_file *a, const struct stsdane_decision *d, int64_t now)
+{
+	put_answer(a, d, now, 1);
 }
 
 void
 ans_del(struct ans_file *a, const char *domain)
 {
 	unsigned char slot[ANS_SLOT];
-	uint32_t len;
+	size_t dlen = strlen(domain);
 
-	if (a == NULL || pread(a->fd, slot, sizeof(slot), slot_of(domain)) !=
-	    (ssize_t)sizeof(slot))
+	if (a == NULL)
 		return;
-	len = get32(slot);
 	/* only this domain's answer: a collision's stays */
-	if (len == 0 || len > ANS_SLOT - 8 ||
-	    (size_t)(slot[8] | slot[9] << 8) != strlen(domain) ||
-	    memcmp(slot + SLOT_HDR, domain, strlen(domain)) != 0)
+	if (copy_slot(a, domain, slot) < 2 + dlen ||
+	    (size_t)(slot[8] | slot[9] << 8) != dlen ||
+	    memcmp(slot + SLOT_HDR, domain, dlen) != 0)
 		return;
-	write_slot(a, domain, NULL, 0);
+	write_slot(a, domain, NULL, 0, 0);
 }
 
 void

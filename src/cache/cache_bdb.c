@@ -7,6 +7,7 @@
  *	void *cache_bdb_open(const char *dir, unsigned max_entries,
  *	    cache_log_fn *log, void *logarg, char *err, size_t errlen)
  *	void cache_bdb_close(void *impl)
+ *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
  *	extern const struct cache_ops cache_bdb_ops
  * DESCRIPTION
  *	Byte strings by key, shared by every process of the MTA at once,
@@ -49,8 +50,11 @@
  *	Each stored value is prefixed with a small envelope ("SDV", a
  *	version byte, the store time) that eviction uses: when a new key
  *	would exceed max_entries, a few entries from a random position
- *	are sampled and the one stored longest ago is deleted.  A value
- *	whose envelope is wrong reads as absent and is deleted.
+ *	are sampled and ranked by the owner's rank function
+ *	(cache_bdb_set_rank(): expired first, ordinary next, those to keep
+ *	longest last), and of the lowest rank the one stored longest ago
+ *	is deleted.  A value whose envelope is wrong reads as absent and
+ *	is deleted.
  *
  *	Files are created mode 0640 (the directory 0750) whatever the
  *	umask; when root creates them in a directory owned by another
@@ -68,7 +72,8 @@
  *	STSDANE_ERR_CACHE (lock wait over, I/O error, damaged database
  *	just moved aside).
  * SEE ALSO
- *	cache.h, cache_bdb_lock.c (locks, sessions, repair), cache_record.c,
+ *	cache.h, cache_bdb_lock.c (locks, sessions, repair),
+ *	cache_bdb_evict.c (which entry goes at the bound), cache_record.c,
  *	docs/cache.md
  */
 #include <db.h>
@@ -125,7 +130,8 @@ after_fork(struct bdb_cache *c)
 	return CR_OK;
 }
 
-static int
+
+int
 valid_value(const unsigned char *p, size_t n)
 {
 	return n >= VAL_HDR && memcmp(p, VAL_MAGIC, 3) == 0 &&
@@ -198,94 +204,6 @@ bdb_get(void *impl, const char *key, unsigned char **val, size_t *len)
 		return STSDANE_ERR_NOTFOUND;
 	}
 	return STSDANE_OK;
-}
-
-/*
- * Evict one entry: sample a few from a random position and delete the
- * one stored longest ago (a damaged one at once).
- */
-static int
-evict_one(struct bdb_cache *c, db_recno_t n)
-{
-	unsigned char kbuf[MAX_KEY], vbuf[VAL_HDR], victim[MAX_KEY];
-	u_int32_t vlen = 0;
-	int64_t oldest = INT64_MAX;
-	db_recno_t recno;
-	DBC *cur;
-	DBT k, d;
-	int i, ret;
-
-	if ((ret = c->db->cursor(c->db, NULL, &cur, 0)) != 0)
-		return ret;
-	recno = (db_recno_t)(1 + rng_next(c) % n);
-	for (i = 0; i < EVICT_SAMPLE; i++) {
-		memset(&k, 0, sizeof(k));
-		memset(&d, 0, sizeof(d));
-		k.data = kbuf;
-		k.ulen = sizeof(kbuf);
-		k.flags = DB_DBT_USERMEM;
-		d.data = vbuf;
-		d.ulen = sizeof(vbuf);
-		d.dlen = sizeof(vbuf);
-		d.doff = 0;
-		d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-		if (i == 0) {
-			k.size = sizeof(recno);
-			memcpy(kbuf, &recno, sizeof(recno));
-			ret = cur->get(cur, &k, &d, DB_SET_RECNO);
-		} else {
-			ret = cur->get(cur, &k, &d, DB_NEXT);
-			if (ret == DB_NOTFOUND)
-				ret = cur->get(cur, &k, &d, DB_FIRST);
-		}
-		if (ret != 0)
-			break;
-		if (!valid_value(vbuf, d.size)) {
-			memcpy(victim, kbuf, k.size);
-			vlen = k.size;
-			break;
-		}
-		if ((int64_t)be_get(vbuf + 4, 8) < oldest) {
-			oldest = (int64_t)be_get(vbuf + 4, 8);
-			memcpy(victim, kbuf, k.size);
-			vlen = k.size;
-		}
-	}
-	(void)cur->close(cur);
-	if (ret != 0 && ret != DB_NOTFOUND && vlen == 0)
-		return ret;
-	if (vlen == 0)
-		return 0;
-	memset(&k, 0, sizeof(k));
-	k.data = victim;
-	k.size = vlen;
-	ret = c->db->del(c->db, NULL, &k, 0);
-	return ret == DB_NOTFOUND ? 0 : ret;
-}
-
-static int
-make_room(struct bdb_cache *c, DBT *k)
-{
-	DB_BTREE_STAT *st = NULL;
-	db_recno_t n;
-	int ret, i;
-
-	ret = c->db->exists(c->db, NULL, k, 0);
-	if (ret == 0)
-		return 0;	/* replacing: the count does not grow */
-	if (ret != DB_NOTFOUND)
-		return ret;
-	for (i = 0; i < EVICT_PER_PUT; i++) {
-		if ((ret = c->db->stat(c->db, NULL, &st, DB_FAST_STAT)) != 0)
-			return ret;
-		n = st->bt_nkeys;
-		free(st);
-		if (n < c->max_entries || n == 0)
-			return 0;
-		if ((ret = evict_one(c, n)) != 0)
-			return ret;
-	}
-	return 0;
 }
 
 /*

@@ -1,8 +1,9 @@
 /*
  * cache_bdb.h - inside the Berkeley DB tier: shared by cache_bdb.c (the
- * operations) and cache_bdb_lock.c (lock file, sessions, repair)
+ * operations), cache_bdb_lock.c (lock file, sessions, repair) and
+ * cache_bdb_evict.c (which entry goes at the bound)
  *
- * Nothing outside those two files includes this; the rest of the library
+ * Nothing outside those files includes this; the rest of the library
  * sees the tier only as struct cache_ops (cache.h).
  */
 #ifndef STSDANE_CACHE_BDB_H
@@ -30,6 +31,7 @@
 #define MAX_KEY 512
 #define EVICT_SAMPLE 8
 #define EVICT_PER_PUT 4
+#define EVICT_SCAN 1024	/* looked at beyond the sample for a non-keeper */
 
 /* Lock file header. */
 #define HDR_MAGIC "SDLK"
@@ -59,6 +61,7 @@ struct bdb_cache {
 	char dbpath[PATH_MAX];
 	char lockpath[PATH_MAX];
 	unsigned max_entries;
+	cache_rank_fn *rank;	/* NULL: every entry ordinary */
 	cache_log_fn *log;
 	void *logarg;
 	int lockfd;
@@ -95,6 +98,11 @@ int handles_ensure(struct bdb_cache *c, const struct hdr *h, int create);
 int hdr_write(struct bdb_cache *c, const struct hdr *h);
 int rebuild_locked(struct bdb_cache *c, struct hdr *h, const char *why);
 uint64_t rng_next(struct bdb_cache *c);
+
+/* cache_bdb.c: is this a value with a sound envelope? */
+int valid_value(const unsigned char *p, size_t n);
+/* cache_bdb_evict.c: evict for a put of key k, under the write lock. */
+int make_room(struct bdb_cache *c, DBT *k);
 void session_end(struct bdb_cache *c);
 int session_open(struct bdb_cache *c, int write, struct hdr *h);
 

@@ -443,7 +443,7 @@ decode_payload(struct rbuf *r, struct stsdane_decision **out,
 	if (r->bad || mech > STSDANE_MECH_DANE || mode > STSDANE_MODE_ENFORCE ||
 	    (flags & ~(FLAG_REQUIRE_TLS | FLAG_TEMPFAIL | FLAG_NO_MAIL)) != 0 ||
 	    source > STSDANE_SOURCE_SHARED ||
-	    problem > STSDANE_PROBLEM_INTERNAL) {
+	    problem > SD_PROBLEM_LAST) {
 		rc = STSDANE_ERR_NOTFOUND;
 		goto fail;
 	}

@@ -57,10 +57,13 @@ struct remember {
 	void (*sh_close)(void *impl);
 
 	struct memo *memo;		/* NULL: no memo */
+
+	void (*gate)(void *arg, int enter);	/* around store writes */
+	void *gate_arg;
 };
 
 static const char *const PREFIX[REM_NKINDS] = {
-	"sts", "txt", "neg", "dane", "ans"
+	"sts", "txt", "neg", "dane", "ans", "rpt"
 };
 
 const char *
@@ -186,6 +189,36 @@ get_ans(struct remember *r)
 	return r->ans;
 }
 
+/*
+ * Which records a full store gives up first: expired or undecodable
+ * ones, then any other, and last a still-valid MTA-STS policy in
+ * enforce mode: evicting that reopens the window RFC 8461 section 5.1's
+ * caching closes (a policy already seen protects against a stripped
+ * TXT record).
+ */
+int
+remember_evict_rank(const char *key, const unsigned char *val, size_t len,
+    int64_t now)
+{
+	struct stsdane_decision *d = NULL;
+	enum rem_kind k;
+	const char *domain;
+	int64_t learned;
+	int rank = CACHE_RANK_ORDINARY;
+
+	if (cache_record_decode(val, len, &d, &learned) != STSDANE_OK ||
+	    d == NULL)
+		return CACHE_RANK_DROP;
+	if (d->expires <= now)
+		rank = CACHE_RANK_DROP;
+	else if (rem_key_parse(key, &k, &domain) == 0 && k == REM_POLICY &&
+	    d->mechanism == STSDANE_MECH_MTASTS &&
+	    d->mode == STSDANE_MODE_ENFORCE)
+		rank = CACHE_RANK_KEEP;
+	stsdane_decision_free(d);
+	return rank;
+}
+
 /* The store, opened on first need; a failure is logged once. */
 static const struct cache_ops *
 get_store(struct remember *r)
@@ -209,6 +242,7 @@ get_store(struct remember *r)
 	}
 	r->ops = &cache_bdb_ops;
 	r->own_store = 1;
+	cache_bdb_set_rank(r->impl, remember_evict_rank);
 	if (r->ans == NULL) {		/* the directory exists now */
 		r->ans_tried = 1;
 		r->ans = ans_open(r->dir, tier_log, r);
@@ -234,6 +268,31 @@ remember_have_store(struct remember *r)
 }
 
 /* ---- the store, by kind ---------------------------------------------------- */
+
+void
+remember_set_background(struct remember *r, void (*gate)(void *arg,
+    int enter), void *arg)
+{
+	if (r == NULL)
+		return;
+	r->gate = gate;
+	r->gate_arg = arg;
+}
+
+/* A write to the store, through the gate when there is one. */
+static void
+store_write(struct remember *r, const struct cache_ops *ops, const char *key,
+    const unsigned char *val, size_t len)
+{
+	if (r->gate != NULL)
+		r->gate(r->gate_arg, 1);
+	if (val != NULL)
+		(void)ops->put(r->impl, key, val, len);
+	else
+		(void)ops->del(r->impl, key);
+	if (r->gate != NULL)
+		r->gate(r->gate_arg, 0);
+}
 
 /* A record of kind k for domain from one tier, valid now, or NULL. */
 static struct stsdane_decision *
@@ -315,7 +374,7 @@ save_to(struct remember *r, enum rem_kind k, const char *domain,
 	if (cache_record_encode(d, learned, &val, &len) != STSDANE_OK)
 		return;
 	if (ops != NULL)
-		(void)ops->put(r->impl, key, val, len);
+		store_write(r, ops, key, val, len);
 	if (shared != NULL)
 		(void)shared->put(r->sh_impl, key, val, len);
 	free(val);
@@ -338,7 +397,7 @@ store_forget(struct remember *r, enum rem_kind k, const char *domain)
 	if (rem_key(k, domain, key, sizeof(key)) < 0)
 		return;
 	if (ops != NULL)
-		(void)ops->del(r->impl, key);
+		store_write(r, ops, key, NULL, 0);
 	if (r->sh_ops != NULL)
 		(void)r->sh_ops->del(r->sh_impl, key);
 }
@@ -361,6 +420,43 @@ store_mark(struct remember *r, enum rem_kind k, const char *domain,
 	m->policy_id = id != NULL && id[0] != '\0' ? sd_strdup(id) : NULL;
 	(void)decision_set_reason(m, "%s", reason);
 	store_save(r, k, domain, m, now);
+	stsdane_decision_free(m);
+}
+
+/* ---- the TLS-RPT record (RFC 8460) --------------------------------------- */
+
+struct stsdane_decision *
+remember_tlsrpt_get(struct remember *r, const char *domain, int64_t now)
+{
+	return r != NULL ? store_load(r, REM_TLSRPT, domain, now, NULL) : NULL;
+}
+
+void
+remember_tlsrpt_put(struct remember *r, const char *domain,
+    const char *const *recs, const size_t *lens, size_t n, int64_t now,
+    int64_t expires)
+{
+	struct stsdane_decision *m;
+	size_t i;
+
+	if (get_store(r) == NULL || n > SD_MAX_POLICY_MX)
+		return;
+	for (i = 0; i < n; i++)
+		if (memchr(recs[i], '\0', lens[i]) != NULL)
+			return;
+	m = decision_new(domain);
+	if (m == NULL)
+		return;
+	m->expires = expires;
+	m->mx = n > 0 ? calloc(n, sizeof(*m->mx)) : NULL;
+	for (i = 0; i < n && m->mx != NULL; i++) {
+		m->mx[i] = sd_strndup(recs[i], lens[i]);
+		if (m->mx[i] == NULL)
+			break;
+		m->nmx = i + 1;
+	}
+	if (m->nmx == n)
+		store_save(r, REM_TLSRPT, domain, m, now);
 	stsdane_decision_free(m);
 }
 
@@ -404,7 +500,10 @@ remember_answer_put(struct remember *r, const struct stsdane_decision *d,
 	else if (shared)	/* a kept cached policy: this host only */
 		save_to(r, REM_ANSWER, d->domain, d, now, 0);
 	memo_put(r->memo, d, now);
-	ans_put(get_ans(r), d, now);
+	if (r->gate != NULL)
+		ans_update(get_ans(r), d, now);
+	else
+		ans_put(get_ans(r), d, now);
 }
 
 /* ---- typed records ---------------------------------------------------------- */

@@ -21,6 +21,8 @@
  *				until the smallest TTL involved
  *	REM_ANSWER	"ans/"	the final answer, as the answers file
  *				holds it
+ *	REM_TLSRPT	"rpt/"	the _smtp._tls TXT record set (RFC 8460),
+ *				one record per mx string, until its TTL
  * Every record is cache_record_encode()'s versioned encoding; a record
  * that does not decode, or has expired, is deleted and reads as absent.
  *
@@ -47,10 +49,11 @@
 
 enum rem_kind {
 	REM_POLICY = 0, REM_TXT_SEEN, REM_NEGATIVE, REM_DANE, REM_ANSWER,
+	REM_TLSRPT,
 	REM_NKINDS
 };
 
-/* "sts", "txt", "neg", "dane", "ans" */
+/* "sts", "txt", "neg", "dane", "ans", "rpt" */
 const char *rem_kind_name(enum rem_kind k);
 /* "PREFIX/DOMAIN" into key; 0, or -1 when it does not fit. */
 int rem_key(enum rem_kind k, const char *domain, char *key, size_t len);
@@ -81,6 +84,22 @@ struct remember *remember_new_store(const struct cache_ops *ops,
 void remember_add_shared(struct remember *r, const struct cache_ops *ops,
     void *impl, void (*close)(void *impl));
 void remember_free(struct remember *r);
+/*
+ * r works in the background (--refresh), beside the deliveries:
+ * gate(arg, 1) before and gate(arg, 0) after each of its writes to the
+ * store, and its answers never displace another domain's in the answers
+ * file (ans_update()).  --refresh runs many contexts in one process and
+ * lets one write at a time: the store's lock is not first come, first
+ * served, and a delivery process asking for it among dozens of writers
+ * could wait past its deadline; and a walk over 10^5 domains would push
+ * the deliveries' working set out of the answers file.  gate NULL: an
+ * ordinary context again.
+ */
+void remember_set_background(struct remember *r, void (*gate)(void *arg,
+    int enter), void *arg);
+/* The eviction rank of a stored record (cache_rank_fn, cache.h). */
+int remember_evict_rank(const char *key, const unsigned char *val,
+    size_t len, int64_t now);
 /* Is the shared store usable?  Opens it on first call. */
 int remember_have_store(struct remember *r);
 
@@ -146,6 +165,18 @@ void remember_dane_none_put(struct remember *r, const char *domain,
  * NULL) from every tier.  remember_expiring() calls fn with each domain
  * whose policy or DANE result expires before `before'.
  */
+/*
+ * The _smtp._tls TXT record set last looked up: a marker whose mx[]
+ * holds the records (nmx 0: none published), valid until its expires;
+ * NULL when not remembered.  Free with stsdane_decision_free().  A set
+ * with a NUL byte in a record is not remembered.
+ */
+struct stsdane_decision *remember_tlsrpt_get(struct remember *r,
+    const char *domain, int64_t now);
+void remember_tlsrpt_put(struct remember *r, const char *domain,
+    const char *const *recs, const size_t *lens, size_t n, int64_t now,
+    int64_t expires);
+
 int remember_list(struct remember *r, int (*fn)(void *arg, const char *kind,
     const struct stsdane_decision *d, int64_t learned), void *arg);
 int remember_flush(struct remember *r, const char *domain);

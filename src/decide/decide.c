@@ -219,6 +219,12 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 			*out = d;
 			return STSDANE_OK;
 		}
+		if (flags & STSDANE_QUERY_CACHE_ONLY) {
+			stsdane_decision_free(policy);
+			(void)sd_snprintf(err, errlen, "no remembered decision "
+			    "for '%s'", domain);
+			return STSDANE_ERR_NOTFOUND;
+		}
 	} else {
 		policy = remember_policy_get(env->mem, domain, now);
 	}
@@ -266,6 +272,11 @@ decide(struct decide_env *env, const char *domain, unsigned flags,
 		horizon = d->expires;	/* never past fetched-at + max_age */
 	if (!d->tempfail && horizon > now && horizon != INT64_MAX)
 		d->expires = horizon;
+	else if (!d->tempfail && horizon <= now)
+		/* A part of it was already stale (a TTL of 0): no tier may
+		   keep this answer past the call (the memo's short hold for
+		   one delivery aside). */
+		d->expires = now;
 	remember_answer_put(env->mem, d, now, d->tempfail ||
 	    (horizon > now && horizon != INT64_MAX));
 	*out = d;

@@ -40,11 +40,7 @@ static void
 on_txt(void *arg, struct lookup *l, const struct dns_answer *a)
 {
 	struct sts *st = arg;
-	const char *recs[16];
-	size_t lens[16];
-	char buf[16][SD_MAX_TXT];
 	char err[SD_ERRLEN];
-	size_t i, n = 0;
 	enum sts_txt_result v;
 
 	switch (a->status) {
@@ -69,14 +65,10 @@ on_txt(void *arg, struct lookup *l, const struct dns_answer *a)
 	case DNS_OK:
 		break;
 	}
-	for (i = 0; i < a->n && n < 16; i++) {
-		if (rdata_txt(a->rdata[i], a->rdlen[i], buf[n], sizeof(buf[n]),
-		    &lens[n]) < 0)
-			continue;
-		recs[n] = buf[n];
-		n++;
-	}
-	v = sts_txt_eval(recs, lens, n, st->txt_id, err, sizeof(err));
+	/* every record of the set, none skipped: a limit is never a
+	   truncation */
+	v = sts_txt_eval_rdata(a->rdata, a->rdlen, a->n, st->txt_id, err,
+	    sizeof(err));
 	if (v == STS_TXT_VALID) {
 		st->txt_valid = 1;
 		return;
@@ -86,6 +78,14 @@ on_txt(void *arg, struct lookup *l, const struct dns_answer *a)
 		(void)sd_snprintf(st->txt_why, sizeof(st->txt_why),
 		    "no TXT record at _mta-sts.%s starts with 'v=STSv1'",
 		    st->domain);
+		return;
+	}
+	if (v == STS_TXT_NOMEM || v == STS_TXT_INVAL) {
+		/* not an answer about the record: try again, never "none" */
+		st->txt_problem = STSDANE_PROBLEM_DNS_TEMPFAIL;
+		(void)sd_snprintf(st->txt_why, sizeof(st->txt_why),
+		    "TXT record _mta-sts.%s could not be examined: %s",
+		    st->domain, err);
 		return;
 	}
 	st->txt_problem = v == STS_TXT_MULTIPLE ?

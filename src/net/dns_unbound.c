@@ -197,12 +197,32 @@ static void
 deliver(struct uq *q, int err, struct ub_result *r)
 {
 	struct dns_answer a;
-	size_t lens[64];
-	const unsigned char *rdata[64];
+	size_t stack_lens[64], *lens = stack_lens;
+	const unsigned char *stack_rdata[64], **rdata = stack_rdata;
 	char canon[SD_MAX_NAME];
-	size_t i;
+	size_t i, n = 0;
 
 	memset(&a, 0, sizeof(a));
+	/*
+	 * Every record is handed on: a cap here would silently drop part of
+	 * an RRset (a second v=STSv1 TXT record, say).  The message size
+	 * already bounds the count; past 64 the arrays come from the heap.
+	 */
+	if (r != NULL && err == 0 && r->data != NULL)
+		while (r->data[n] != NULL)
+			n++;
+	if (n > 64) {
+		lens = calloc(n, sizeof(*lens));
+		rdata = calloc(n, sizeof(*rdata));
+		if (lens == NULL || rdata == NULL) {
+			free(lens);
+			free(rdata);
+			lens = stack_lens;
+			rdata = stack_rdata;
+			n = 0;
+			err = UB_NOMEM;
+		}
+	}
 	a.rdata = rdata;
 	a.rdlen = lens;
 	if (err != 0 || r == NULL) {
@@ -228,7 +248,7 @@ deliver(struct uq *q, int err, struct ub_result *r)
 		a.secure = r->secure && !r->bogus;
 		a.ttl = r->ttl > 0 ? (uint32_t)r->ttl : 0;
 		if (a.status == DNS_OK)
-			for (i = 0; r->data[i] != NULL && i < 64; i++) {
+			for (i = 0; i < n; i++) {
 				rdata[i] = (const unsigned char *)r->data[i];
 				lens[i] = r->len[i] > 0 ? (size_t)r->len[i] : 0;
 				a.n = i + 1;
@@ -240,6 +260,10 @@ deliver(struct uq *q, int err, struct ub_result *r)
 		}
 	}
 	q->cb(q->arg, &a);
+	if (lens != stack_lens)
+		free(lens);
+	if (rdata != stack_rdata)
+		free(rdata);
 }
 
 static void

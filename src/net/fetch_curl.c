@@ -14,7 +14,10 @@
  *	the policy host under the configured CAs (SNI is sent); redirects
  *	are not followed; only 200 counts; the media type must be
  *	text/plain (parameters allowed); the body is capped; HTTP caching is
- *	not used.  Addresses come from the caller's resolver (CURLOPT_RESOLVE),
+ *	not used.  Response headers are bounded too: a line over 16 KiB is
+ *	STSDANE_PROBLEM_HEADER_TOO_LONG, more than 64 KiB of them in all
+ *	STSDANE_PROBLEM_HEADER_FLOOD.
+ *	Addresses come from the caller's resolver (CURLOPT_RESOLVE),
  *	so curl never resolves names itself; proxies from the environment
  *	are ignored.
  * DIAGNOSTICS
@@ -22,6 +25,7 @@
  *	.error with a line for people.
  */
 #include <curl/curl.h>
+#include <gnutls/gnutls.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,6 +34,10 @@
 
 #include "fetch.h"
 #include "util.h"
+
+/* Bounds on the response headers; see on_header(). */
+#define FETCH_MAX_HEADER_LINE 16384
+#define FETCH_MAX_HEADERS 65536
 
 struct fetch_curl {
 	CURLM *multi;
@@ -40,10 +48,19 @@ struct fetch_curl {
 	size_t len;
 	size_t max;
 	int too_large;
+	int in_headers;		/* the response's headers are not all in */
+	size_t header_bytes;	/* of this response's header lines */
+	enum stsdane_problem header_problem;	/* NONE, or why we stopped */
 	int done;
 	CURLcode result;
 	char host[SD_MAX_NAME];
 	char errbuf[CURL_ERROR_SIZE];
+	/* audit requests: what the TLS session showed */
+	int audit;
+	int seen_tls;
+	char tls_version[32];
+	size_t npeers;
+	struct fetch_peer peers[FETCH_MAX_PEERS];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -77,6 +94,85 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 static void
+audit_reset(struct fetch_curl *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->npeers; i++)
+		free(f->peers[i].der);
+	f->npeers = 0;
+	f->seen_tls = 0;
+	f->audit = 0;
+	f->tls_version[0] = '\0';
+}
+
+/*
+ * Audit requests: the first header line comes while the TLS session is
+ * up, so its version and the server's chain are taken from it then.
+ */
+static void
+audit_capture(struct fetch_curl *f)
+{
+	struct curl_tlssessioninfo *info = NULL;
+	const gnutls_datum_t *peers;
+	gnutls_session_t tls;
+	unsigned n = 0, i;
+
+	if (!f->audit || f->seen_tls)
+		return;
+	f->seen_tls = 1;
+	if (curl_easy_getinfo(f->easy, CURLINFO_TLS_SSL_PTR, &info) !=
+	    CURLE_OK || info == NULL ||
+	    info->backend != CURLSSLBACKEND_GNUTLS || info->internals == NULL)
+		return;
+	tls = info->internals;
+	(void)sd_strlcpy(f->tls_version, gnutls_protocol_get_name(
+	    gnutls_protocol_get_version(tls)) != NULL ?
+	    gnutls_protocol_get_name(gnutls_protocol_get_version(tls)) : "",
+	    sizeof(f->tls_version));
+	peers = gnutls_certificate_get_peers(tls, &n);
+	for (i = 0; peers != NULL && i < n && i < FETCH_MAX_PEERS; i++) {
+		f->peers[i].der = malloc(peers[i].size);
+		if (f->peers[i].der == NULL)
+			break;
+		memcpy(f->peers[i].der, peers[i].data, peers[i].size);
+		f->peers[i].len = peers[i].size;
+		f->npeers++;
+	}
+}
+
+/*
+ * Header lines, counted against our own bounds: a policy host has no
+ * business sending kilobytes of headers, and curl's own limits (100 KB
+ * a line, 300 KB in all) would report only "out of memory" or a
+ * generic receive error.  Returning less than n aborts the transfer.
+ */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_curl *f = arg;
+	size_t n = size * nmemb;
+
+	audit_capture(f);
+	if (n > FETCH_MAX_HEADER_LINE) {
+		f->header_problem = STSDANE_PROBLEM_HEADER_TOO_LONG;
+		return 0;
+	}
+	if (n > FETCH_MAX_HEADERS - f->header_bytes) {
+		f->header_problem = STSDANE_PROBLEM_HEADER_FLOOD;
+		return 0;
+	}
+	f->header_bytes += n;
+	/* the empty line ends one response's headers (a 1xx may follow) */
+	if ((n == 2 && data[0] == '\r' && data[1] == '\n') ||
+	    (n == 1 && data[0] == '\n'))
+		f->in_headers = 0;
+	else
+		f->in_headers = 1;
+	return n;
+}
+
+static void
 reset(struct fetch_curl *f)
 {
 	if (f->easy != NULL) {
@@ -92,8 +188,12 @@ reset(struct fetch_curl *f)
 	f->body = NULL;
 	f->len = 0;
 	f->too_large = 0;
+	f->in_headers = 1;
+	f->header_bytes = 0;
+	f->header_problem = STSDANE_PROBLEM_NONE;
 	f->done = 0;
 	f->errbuf[0] = '\0';
+	audit_reset(f);
 }
 
 static void *
@@ -196,8 +296,17 @@ fc_start(void *impl, const struct fetch_request *req, char *err,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->audit) {
+		/* the audit verifies the chain it is handed back */
+		f->audit = 1;
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
+	} else {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
 	if (req->ca_file != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
 		/* only these CAs; and no reading of /etc/ssl/certs per fetch */
@@ -209,6 +318,8 @@ fc_start(void *impl, const struct fetch_request *req, char *err,
 	    "stsdane/" STSDANE_VERSION_STRING);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
 	if (curl_multi_add_handle(f->multi, e) != CURLM_OK) {
 		(void)sd_snprintf(err, errlen, "curl_multi_add_handle failed");
@@ -273,6 +384,30 @@ classify_error(struct fetch_curl *f, struct fetch_result *res)
 	const char *detail = f->errbuf[0] ? f->errbuf :
 	    curl_easy_strerror(f->result);
 
+	/*
+	 * A header line past curl's own 100 KB limit never reaches
+	 * on_header(): curl stops with CURLE_OUT_OF_MEMORY while the
+	 * headers are still coming.  That is the server sending too much,
+	 * not this process running out of memory.
+	 */
+	if (f->header_problem == STSDANE_PROBLEM_NONE &&
+	    f->result == CURLE_OUT_OF_MEMORY && f->in_headers)
+		f->header_problem = STSDANE_PROBLEM_HEADER_TOO_LONG;
+	if (f->header_problem == STSDANE_PROBLEM_HEADER_TOO_LONG) {
+		res->problem = f->header_problem;
+		(void)sd_snprintf(res->error, sizeof(res->error), "the policy "
+		    "server sent an HTTP header line longer than %d bytes",
+		    FETCH_MAX_HEADER_LINE);
+		return;
+	}
+	if (f->header_problem == STSDANE_PROBLEM_HEADER_FLOOD) {
+		res->problem = f->header_problem;
+		(void)sd_snprintf(res->error, sizeof(res->error), "the policy "
+		    "server sent more than %d bytes of HTTP headers (a header "
+		    "flood)", FETCH_MAX_HEADERS);
+		return;
+	}
+
 	switch (f->result) {
 	case CURLE_OPERATION_TIMEDOUT:
 		res->problem = STSDANE_PROBLEM_TIMEOUT;
@@ -315,6 +450,20 @@ classify_error(struct fetch_curl *f, struct fetch_result *res)
 		    detail);
 }
 
+/* Hand what an audit request saw to the result. */
+static void
+audit_take(struct fetch_curl *f, struct fetch_result *res)
+{
+	size_t i;
+
+	(void)sd_strlcpy(res->tls_version, f->tls_version,
+	    sizeof(res->tls_version));
+	for (i = 0; i < f->npeers; i++)
+		res->peers[i] = f->peers[i];
+	res->npeers = f->npeers;
+	f->npeers = 0;
+}
+
 static void
 fc_finish(void *impl, struct fetch_result *res)
 {
@@ -342,6 +491,9 @@ fc_finish(void *impl, struct fetch_result *res)
 	} else if (status >= 300 && status < 400) {
 		curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &loc);
 		res->problem = STSDANE_PROBLEM_HTTP_REDIRECT;
+		if (loc != NULL)
+			(void)sd_strlcpy(res->redirect, loc,
+			    sizeof(res->redirect));
 		(void)sd_snprintf(res->error, sizeof(res->error),
 		    "HTTP %ld redirect to '%s': redirects are not followed",
 		    status, loc != NULL ? loc : "?");
@@ -365,6 +517,7 @@ fc_finish(void *impl, struct fetch_result *res)
 			    "out of memory");
 		}
 	}
+	audit_take(f, res);
 	reset(f);
 }
 
@@ -384,4 +537,89 @@ SD_EXPORT const struct fetch_ops *
 stsdane_fetch_ops(unsigned abi)
 {
 	return abi == FETCH_ABI ? &fetch_curl_ops : NULL;
+}
+
+/*
+ * One blocking HTTPS POST, for TLS-RPT reports (RFC 8460 5.4): https
+ * only, the peer verified under ca_file, no redirects, no proxy, a
+ * deadline; the names are resolved by the caller ("HOST:PORT:ADDR"
+ * entries, as CURLOPT_RESOLVE takes them).  The HTTP status, or -1 with
+ * err set.
+ */
+static size_t
+on_discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
+long stsdane_fetch_post(const struct fetch_post *p, char *err,
+    size_t errlen);
+
+SD_EXPORT long
+stsdane_fetch_post(const struct fetch_post *p, char *err, size_t errlen)
+{
+	struct curl_slist *resolve = NULL, *headers = NULL, *t;
+	char ebuf[CURL_ERROR_SIZE], ct[160];
+	long status = -1;
+	CURLcode rc;
+	CURL *e;
+	size_t i;
+
+	(void)pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK || (e = curl_easy_init()) == NULL) {
+		(void)sd_snprintf(err, errlen, "libcurl cannot be set up");
+		return -1;
+	}
+	for (i = 0; i < p->nresolve; i++) {
+		t = curl_slist_append(resolve, p->resolve[i]);
+		if (t == NULL)
+			goto out;
+		resolve = t;
+	}
+	(void)sd_snprintf(ct, sizeof(ct), "Content-Type: %s",
+	    p->content_type);
+	t = curl_slist_append(headers, ct);
+	if (t == NULL)
+		goto out;
+	headers = t;
+	ebuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, p->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (p->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)p->len);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "stsdane-tlsrpt/"
+	    STSDANE_VERSION_STRING);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_discard);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
+	rc = curl_easy_perform(e);
+	if (rc != CURLE_OK) {
+		(void)sd_snprintf(err, errlen, "%s", ebuf[0] ? ebuf :
+		    curl_easy_strerror(rc));
+		goto out;
+	}
+	(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+out:
+	if (status < 0 && err != NULL && err[0] == '\0')
+		(void)sd_snprintf(err, errlen, "out of memory");
+	curl_slist_free_all(resolve);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(e);
+	return status;
 }

@@ -69,3 +69,31 @@ fetch_load(char *err, size_t errlen)
 	}
 	return try_path(STSDANE_PKGLIBDIR "/stsdane-fetch.so", err, errlen);
 }
+
+/*
+ * Another function of the same module (the report POST, the report
+ * JSON): found through the module that fetch_load() loaded (dladdr of
+ * its table), so that all come from one file.
+ */
+void *
+fetch_sym_load(const char *symbol, char *err, size_t errlen)
+{
+	const struct fetch_ops *ops = fetch_load(err, errlen);
+	void *fn = NULL;
+	Dl_info info;
+	void *h;
+
+	if (ops == NULL)
+		return NULL;
+	if (dladdr((const void *)ops, &info) == 0 || info.dli_fname == NULL) {
+		(void)sd_snprintf(err, errlen, "cannot find the fetch module");
+		return NULL;
+	}
+	h = dlopen(info.dli_fname, RTLD_NOW | RTLD_LOCAL);
+	if (h != NULL)
+		fn = dlsym(h, symbol);
+	if (fn == NULL)
+		(void)sd_snprintf(err, errlen, "'%s' does not offer %s",
+		    info.dli_fname, symbol);
+	return fn;
+}

@@ -14,6 +14,8 @@
  *	    char *buf, size_t len)
  *	int settings_load_file(struct settings *s, const char *path,
  *	    char *err, size_t errlen, int *ioerr)
+ *	int settings_load_buf(struct settings *s, const char *name,
+ *	    const char *buf, size_t len, char *err, size_t errlen)
  * DESCRIPTION
  *	settings_init() fills in the defaults; settings_release() frees the
  *	strings the struct owns (the struct itself belongs to the caller).
@@ -33,6 +35,12 @@
  *	    negative_ttl        whole seconds, 0 to 86400, default 3600
  *	    smtp_port           1 to 65535, default 25
  *	    cache_max_entries   1 to 100000000, default 100000
+ *	    refresh_concurrency domains refreshed at once by --refresh,
+ *	                        1 to 1024, default 64
+ *	    tlsrpt              0 or 1, default 0: TLS reporting (RFC 8460)
+ *	    tlsrpt_org, tlsrpt_contact, tlsrpt_submitter, tlsrpt_sendmail,
+ *	    tlsrpt_dir          text without control characters; empty
+ *	                        means not set (docs/tlsrpt.md)
  *	    shared_cache        the fleet's Redis: "redis://[USER:PASSWORD@]
  *	                        HOST[:PORT][/DB]" or "unix:/PATH[?db=N]";
  *	                        empty means none (the default)
@@ -55,6 +63,11 @@
  *	lines whose first non-blank character is '#' are skipped.  White
  *	space around key and value is dropped; a value may be empty.  The
  *	file is applied all or nothing: on any error s is left unchanged.
+ *	Only a regular file of at most 1 MiB is read, whole, before any of
+ *	it is parsed: a FIFO, a device such as /dev/zero, or an endless file
+ *	is refused instead of blocking or spinning.  settings_load_buf()
+ *	parses bytes already in memory (name is the FILE in messages); it is
+ *	what settings_load_file() calls, and what the fuzz target feeds.
  * DIAGNOSTICS
  *	settings_set() and settings_load_file() return 0, or -1 with err set
  *	("FILE:LINE: unknown key 'dns_timeot'" from a file).  A file that
@@ -62,16 +75,21 @@
  * SEE ALSO
  *	docs/stsdane.conf.example
  */
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "config.h"
 
 #define CONFIG_LINE_MAX 4096
+#define CONFIG_FILE_MAX (1024 * 1024)	/* bytes; far beyond any real file */
 #define QUOTE_MAX 64
 
 #define DEFAULT_DNS_TIMEOUT_MS 5000u
@@ -79,6 +97,8 @@
 #define DEFAULT_NEGATIVE_TTL 3600u
 #define DEFAULT_SMTP_PORT 25u
 #define DEFAULT_CACHE_MAX_ENTRIES 100000u
+#define DEFAULT_REFRESH_CONCURRENCY 64u
+#define MAX_REFRESH_CONCURRENCY 1024u
 #define DEFAULT_SHARED_TIMEOUT_MS 50u
 #define MAX_SHARED_TIMEOUT_MS 10000u
 #define MAX_SHARED_PREFIX 64u
@@ -121,6 +141,14 @@ static const struct key_def keys[] = {
 	{"smtp_port", KIND_UINT, OFF(smtp_port), 1, 65535},
 	{"cache_max_entries", KIND_UINT, OFF(cache_max_entries), 1,
 	    MAX_CACHE_ENTRIES},
+	{"refresh_concurrency", KIND_UINT, OFF(refresh_concurrency), 1,
+	    MAX_REFRESH_CONCURRENCY},
+	{"tlsrpt", KIND_UINT, OFF(tlsrpt), 0, 1},
+	{"tlsrpt_org", KIND_PATH, OFF(tlsrpt_org), 0, 0},
+	{"tlsrpt_contact", KIND_PATH, OFF(tlsrpt_contact), 0, 0},
+	{"tlsrpt_submitter", KIND_PATH, OFF(tlsrpt_submitter), 0, 0},
+	{"tlsrpt_sendmail", KIND_PATH, OFF(tlsrpt_sendmail), 0, 0},
+	{"tlsrpt_dir", KIND_PATH, OFF(tlsrpt_dir), 0, 0},
 	{"shared_cache", KIND_SHARED_URL, OFF(shared_cache), 0, 0},
 	{"shared_cache_timeout", KIND_UINT, OFF(shared_cache_timeout_ms), 1,
 	    MAX_SHARED_TIMEOUT_MS},
@@ -200,6 +228,7 @@ settings_init(struct settings *s)
 	s->negative_ttl = DEFAULT_NEGATIVE_TTL;
 	s->smtp_port = DEFAULT_SMTP_PORT;
 	s->cache_max_entries = DEFAULT_CACHE_MAX_ENTRIES;
+	s->refresh_concurrency = DEFAULT_REFRESH_CONCURRENCY;
 	s->shared_cache_timeout_ms = DEFAULT_SHARED_TIMEOUT_MS;
 }
 
@@ -220,8 +249,9 @@ settings_release(struct settings *s)
 	}
 }
 
-/* Deep copy, for the all-or-nothing file load.  0 or -1 (ENOMEM). */
-static int
+/* Deep copy, for the all-or-nothing file load and for contexts made
+   from another.  0 or -1 (ENOMEM). */
+int
 settings_copy(struct settings *dst, const struct settings *src)
 {
 	size_t i;
@@ -744,89 +774,151 @@ load_line(struct settings *s, char *line, char *err, size_t errlen)
 	return settings_set(s, key, value, err, errlen);
 }
 
+/*
+ * The whole file in memory, so that its size is known before a byte is
+ * parsed.  Only a regular file: a FIFO or a device (/dev/zero, a
+ * terminal) would block or never end.  O_NONBLOCK makes open() of a
+ * FIFO return at once, so that fstat() can refuse it.  Returns the
+ * bytes (malloc'd, *len set), or NULL with err set.
+ */
+static char *
+read_config(const char *path, size_t *len, char *err, size_t errlen,
+    int *ioerr)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	int fd;
+
+	*ioerr = 1;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		sd_snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		sd_snprintf(err, errlen, "%s: cannot read: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sd_snprintf(err, errlen, "%s: cannot read: not a regular file",
+		    path);
+		goto fail;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (buf == NULL) {
+		sd_snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* one byte more than allowed, to tell "too long" from "just fits" */
+	while (n < CONFIG_FILE_MAX + 1) {
+		ssize_t r = read(fd, buf + n, CONFIG_FILE_MAX + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sd_snprintf(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > CONFIG_FILE_MAX) {
+		*ioerr = 0;
+		sd_snprintf(err, errlen, "%s: more than %d bytes", path,
+		    CONFIG_FILE_MAX);
+		goto fail;
+	}
+	close(fd);
+	*ioerr = 0;
+	*len = n;
+	return buf;
+
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
 int
-settings_load_file(struct settings *s, const char *path, char *err,
-    size_t errlen, int *ioerr)
+settings_load_buf(struct settings *s, const char *name, const char *buf,
+    size_t len, char *err, size_t errlen)
 {
 	struct settings tmp;
 	char line[CONFIG_LINE_MAX + 1];
 	char msg[SD_ERRLEN];
 	unsigned lineno = 0;
-	size_t n = 0;
-	int c, rc = -1, too_long = 0, nul = 0;
-	FILE *fp;
+	size_t off = 0;
 
-	if (ioerr != NULL)
-		*ioerr = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (s == NULL || name == NULL || (buf == NULL && len > 0)) {
+		sd_snprintf(err, errlen, "no configuration given");
+		return -1;
+	}
+	if (settings_copy(&tmp, s) < 0) {
+		sd_snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl != NULL ? (size_t)(nl - (buf + off)) : len - off;
+
+		lineno++;
+		if (n > CONFIG_LINE_MAX) {
+			sd_snprintf(err, errlen, "%s:%u: line longer than %d "
+			    "bytes", name, lineno, CONFIG_LINE_MAX);
+			goto fail;
+		}
+		/* a NUL byte must not hide the rest of the line */
+		if (memchr(buf + off, '\0', n) != NULL) {
+			sd_snprintf(err, errlen, "%s:%u: NUL byte", name,
+			    lineno);
+			goto fail;
+		}
+		memcpy(line, buf + off, n);
+		line[n] = '\0';
+		if (load_line(&tmp, line, msg, sizeof(msg)) < 0) {
+			sd_snprintf(err, errlen, "%s:%u: %s", name, lineno,
+			    msg);
+			goto fail;
+		}
+		off += n + (nl != NULL ? 1 : 0);
+	}
+	settings_release(s);
+	*s = tmp;
+	return 0;
+
+fail:
+	settings_release(&tmp);
+	return -1;
+}
+
+int
+settings_load_file(struct settings *s, const char *path, char *err,
+    size_t errlen, int *ioerr)
+{
+	size_t len = 0;
+	char *buf;
+	int rc, dummy;
+
+	if (ioerr == NULL)
+		ioerr = &dummy;
+	*ioerr = 0;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (s == NULL || path == NULL) {
 		sd_snprintf(err, errlen, "no configuration file given");
 		return -1;
 	}
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		sd_snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
-		if (ioerr != NULL)
-			*ioerr = 1;
+	buf = read_config(path, &len, err, errlen, ioerr);
+	if (buf == NULL)
 		return -1;
-	}
-	if (settings_copy(&tmp, s) < 0) {
-		sd_snprintf(err, errlen, "out of memory");
-		fclose(fp);
-		return -1;
-	}
-
-	/* getc() rather than fgets(): a NUL byte must not hide the rest. */
-	for (;;) {
-		c = getc(fp);
-		if (c != EOF && c != '\n') {
-			if (c == '\0')
-				nul = 1;
-			if (n < CONFIG_LINE_MAX)
-				line[n++] = (char)c;
-			else
-				too_long = 1;
-			continue;
-		}
-		if (c == EOF && ferror(fp)) {
-			sd_snprintf(err, errlen, "%s: cannot read: %s", path,
-			    strerror(errno));
-			if (ioerr != NULL)
-				*ioerr = 1;
-			goto done;
-		}
-		if (c == EOF && n == 0 && !too_long)
-			break;
-		lineno++;
-		line[n] = '\0';
-		if (too_long) {
-			sd_snprintf(err, errlen, "%s:%u: line longer than %d "
-			    "bytes", path, lineno, CONFIG_LINE_MAX);
-			goto done;
-		}
-		if (nul) {
-			sd_snprintf(err, errlen, "%s:%u: NUL byte", path,
-			    lineno);
-			goto done;
-		}
-		if (load_line(&tmp, line, msg, sizeof(msg)) < 0) {
-			sd_snprintf(err, errlen, "%s:%u: %s", path, lineno,
-			    msg);
-			goto done;
-		}
-		n = 0;
-		if (c == EOF)
-			break;
-	}
-	settings_release(s);
-	*s = tmp;
-	fclose(fp);
-	return 0;
-
-done:
-	settings_release(&tmp);
-	fclose(fp);
+	rc = settings_load_buf(s, path, buf, len, err, errlen);
+	free(buf);
 	return rc;
 }

@@ -23,6 +23,14 @@ struct settings {
 	unsigned negative_ttl;	/* seconds "no policy" is cached */
 	unsigned smtp_port;	/* port for --probe, normally 25 */
 	unsigned cache_max_entries;
+	unsigned refresh_concurrency;	/* contexts --refresh runs at once */
+	/* TLS reporting, RFC 8460 (src/report/) */
+	unsigned tlsrpt;	/* 1: record sessions, send reports */
+	char *tlsrpt_org;	/* organization-name */
+	char *tlsrpt_contact;	/* contact-info */
+	char *tlsrpt_submitter;	/* TLS-Report-Submitter, report-id domain */
+	char *tlsrpt_sendmail;	/* command a mailto: report is piped to */
+	char *tlsrpt_dir;	/* the store; NULL: beside cache_path */
 	char *shared_cache;	/* the fleet's Redis, as shared_url_parse()
 				   reads it; NULL: none */
 	unsigned shared_cache_timeout_ms;
@@ -51,6 +59,8 @@ int shared_url_parse(const char *v, struct shared_url *u, char *err,
 
 void settings_init(struct settings *s);
 void settings_release(struct settings *s);
+/* A deep copy of src into dst (uninitialised); 0, or -1 out of memory. */
+int settings_copy(struct settings *dst, const struct settings *src);
 /*
  * Set one key.  0, or -1 with err set to a message that names the key,
  * e.g. "unknown key 'dns_timeot'" or "dns_timeout: 'abc' is not a number
@@ -69,5 +79,8 @@ const char *settings_get(const struct settings *s, const char *key,
  */
 int settings_load_file(struct settings *s, const char *path, char *err,
     size_t errlen, int *ioerr);
+/* The same for bytes in memory; name stands for FILE in messages. */
+int settings_load_buf(struct settings *s, const char *name, const char *buf,
+    size_t len, char *err, size_t errlen);
 
 #endif /* STSDANE_CONFIG_H */

@@ -11,7 +11,10 @@
  *	    const char *host)
  * DESCRIPTION
  *	stsdane_mx_match() compares without regard to ASCII case and
- *	ignores one trailing dot on either side.  A pattern "*.rest"
+ *	ignores one trailing dot on either side.  Labels written with
+ *	characters outside ASCII (U-labels) are first mapped to A-labels
+ *	by sd_idn_to_ascii(), on both sides, so "x.\xc3\xb1aca.com" matches
+ *	"x.xn--aca-6ma.com"; a name that is not valid IDN matches nothing.  A pattern "*.rest"
  *	matches a host that is exactly one non-empty label followed by
  *	".rest": "*.example.com" matches "a.example.com", but neither
  *	"b.a.example.com" nor "example.com".  A "*" anywhere else, an
@@ -61,11 +64,19 @@ plain_len(const char *s)
 SD_EXPORT int
 stsdane_mx_match(const char *pattern, const char *host)
 {
+	char pa[SD_MAX_NAME + 4], ha[SD_MAX_NAME + 2];
 	size_t hlen, plen;
 	const char *dot;
 
 	if (pattern == NULL || host == NULL)
 		return 0;
+	/* U-labels on either side compare as their A-labels; a name that
+	   does not map matches nothing */
+	if (sd_idn_to_ascii(pattern, pa, sizeof(pa), NULL, 0) < 0 ||
+	    sd_idn_to_ascii(host, ha, sizeof(ha), NULL, 0) < 0)
+		return 0;
+	pattern = pa;
+	host = ha;
 	hlen = plain_len(host);
 	if (hlen == 0)
 		return 0;

@@ -210,6 +210,8 @@ field_mx(struct parse_state *st, unsigned line, const char *v, size_t n)
 	char q[QUOTE_MAX + 4];
 	char raw[SD_MAX_NAME + 2];
 	char host[SD_MAX_NAME];
+	char ascii[SD_MAX_NAME + 2];
+	char why[SD_ERRLEN];
 	const char *name = raw;
 	int wild = 0;
 	char *copy;
@@ -238,11 +240,27 @@ field_mx(struct parse_state *st, unsigned line, const char *v, size_t n)
 		wild = 1;
 		name = raw + 2;
 	}
+	/* U-labels to A-labels, as the host side maps them (idn.c) */
+	if (sd_idn_to_ascii(name, ascii, sizeof(ascii), why,
+	    sizeof(why)) < 0) {
+		sd_snprintf(st->err, st->errlen, "line %u: mx '%s': %s", line,
+		    q, why);
+		return -1;
+	}
+	name = ascii;
 	/* "a.example.." would normalize to "a.example.": an empty label */
 	if (sd_hostname_normalize(name, host, sizeof(host), 0) < 0 ||
 	    host[strlen(host) - 1] == '.' || sd_is_ip_literal(host)) {
 		sd_snprintf(st->err, st->errlen,
 		    "line %u: mx '%s' is not a valid host name", line, q);
+		return -1;
+	}
+	/* "*." needs a label of its own in front: the longest host name
+	   (253) leaves 251 characters for the rest */
+	if (wild && strlen(host) > 251) {
+		sd_snprintf(st->err, st->errlen,
+		    "line %u: mx '%s' can match no host name: more than 251 "
+		    "characters after '*.'", line, q);
 		return -1;
 	}
 	if (st->p->nmx >= SD_MAX_POLICY_MX) {

@@ -9,6 +9,13 @@
  *	int stsdane_txt_check(const char *const *records,
  *	    const size_t *lens, size_t n, char id[33], char *err,
  *	    size_t errlen)
+ *
+ *	#include "rdata.h"
+#include "sts_txt.h"
+ *
+ *	int txt_check_rdata(const unsigned char *const *rdata,
+ *	    const size_t *rdlen, size_t n, char id[33], char *err,
+ *	    size_t errlen)
  * DESCRIPTION
  *	Each of the n records is the concatenation of the character-strings
  *	of one TXT record, records[i] with lens[i] bytes (it need not be
@@ -31,6 +38,12 @@
  *	slipping through as an extension.  Trailing white space after the
  *	last field is tolerated even without a final ";": it changes
  *	nothing, and refusing it would only turn a policy off.
+ *
+ *	txt_check_rdata() does the same for a TXT RRset as libunbound hands
+ *	it over: n RDATA items, each decoded in full (no cap on the number
+ *	of records or on the length of one that is not v=STSv1), so that a
+ *	second v=STSv1 record can never hide behind a limit.  An item that
+ *	is not well-formed RDATA is an error, not a record to skip.
  * DIAGNOSTICS
  *	STSDANE_OK with id filled; STSDANE_ERR_NOTFOUND when no record is a
  *	v=STSv1 record; STSDANE_ERR_SYNTAX with the reason in err (more
@@ -39,9 +52,11 @@
  * SEE ALSO
  *	RFC 8461 section 3.1, sts_policy.c
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+#include "rdata.h"
 #include "sts_txt.h"
 
 #define STS_VERSION "v=STSv1"
@@ -261,6 +276,95 @@ stsdane_txt_check(const char *const *records, const size_t *lens, size_t n,
 		return STSDANE_ERR_SYNTAX;
 	}
 	return STSDANE_OK;
+}
+
+/*
+ * The n RDATA items of a TXT RRset decoded to texts, every one of them
+ * (the text is always shorter than its RDATA).  0; -1 with err when an
+ * item is malformed; -2 without memory.  Release with free_texts().
+ */
+static int
+decode_texts(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char ***bufs, size_t **lens, char *err, size_t errlen)
+{
+	size_t i;
+
+	*bufs = calloc(n + 1, sizeof(**bufs));
+	*lens = calloc(n + 1, sizeof(**lens));
+	if (*bufs == NULL || *lens == NULL) {
+		(void)sd_snprintf(err, errlen, "out of memory");
+		return -2;
+	}
+	for (i = 0; i < n; i++) {
+		(*bufs)[i] = malloc(rdlen[i] + 1);
+		if ((*bufs)[i] == NULL) {
+			(void)sd_snprintf(err, errlen, "out of memory");
+			return -2;
+		}
+		if (rdata_txt(rdata[i], rdlen[i], (*bufs)[i], rdlen[i] + 1,
+		    &(*lens)[i]) < 0) {
+			(void)sd_snprintf(err, errlen, "TXT record %zu of %zu "
+			    "is malformed", i + 1, n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+free_texts(char **bufs, size_t *lens, size_t n)
+{
+	size_t i;
+
+	if (bufs != NULL)
+		for (i = 0; i < n; i++)
+			free(bufs[i]);
+	free(bufs);
+	free(lens);
+}
+
+enum sts_txt_result
+sts_txt_eval_rdata(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char id[33], char *err, size_t errlen)
+{
+	enum sts_txt_result v;
+	char **bufs = NULL;
+	size_t *lens = NULL;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (id == NULL || (n > 0 && (rdata == NULL || rdlen == NULL)))
+		return STS_TXT_INVAL;
+	id[0] = '\0';
+	rc = decode_texts(rdata, rdlen, n, &bufs, &lens, err, errlen);
+	if (rc == 0)
+		v = sts_txt_eval((const char *const *)bufs, lens, n, id, err,
+		    errlen);
+	else
+		v = rc == -1 ? STS_TXT_SYNTAX : STS_TXT_NOMEM;
+	free_texts(bufs, lens, n);
+	return v;
+}
+
+int
+txt_check_rdata(const unsigned char *const *rdata, const size_t *rdlen,
+    size_t n, char id[33], char *err, size_t errlen)
+{
+	switch (sts_txt_eval_rdata(rdata, rdlen, n, id, err, errlen)) {
+	case STS_TXT_VALID:
+		return STSDANE_OK;
+	case STS_TXT_NONE:
+		return STSDANE_ERR_NOTFOUND;
+	case STS_TXT_MULTIPLE:
+	case STS_TXT_SYNTAX:
+		return STSDANE_ERR_SYNTAX;
+	case STS_TXT_NOMEM:
+		return STSDANE_ERR_NOMEM;
+	case STS_TXT_INVAL:
+		break;
+	}
+	return STSDANE_ERR_INVAL;
 }
 
 enum sts_txt_result

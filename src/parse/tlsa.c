@@ -16,9 +16,10 @@
  * DESCRIPTION
  *	tlsa_usable() looks at one record as it came from the DNS: usage 2
  *	or 3, selector 0 (full certificate) or 1 (SubjectPublicKeyInfo),
- *	matching type 0 (exact data, non-empty and at most TLSA_MAX_EXACT
- *	bytes), 1 (SHA2-256: exactly 32 bytes) or 2 (SHA2-512: exactly 64
- *	bytes).  PKIX-TA(0) and PKIX-EE(1) are not usable for SMTP because
+ *	matching type 0 (exact data, non-empty, at most TLSA_MAX_EXACT
+ *	bytes, and a DER certificate for selector 0 or a DER
+ *	SubjectPublicKeyInfo for selector 1, as GnuTLS parses them), 1
+ *	(SHA2-256: exactly 32 bytes) or 2 (SHA2-512: exactly 64 bytes).  PKIX-TA(0) and PKIX-EE(1) are not usable for SMTP because
  *	there is no agreed set of CAs for MX hosts (RFC 7672 3.1.3).
  *
  *	stsdane_tlsa_check() parses a record in presentation form, "U S M
@@ -35,6 +36,9 @@
  *	verify.c, which matches usable records against certificates
  */
 #include <ctype.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +62,35 @@ usage_name(unsigned u)
 	case 3: return "DANE-EE";
 	default: return NULL;
 	}
+}
+
+/*
+ * Exact data must be what the selector says: a certificate (0) or a
+ * SubjectPublicKeyInfo (1).  Data that is neither can never match, and
+ * Postfix's parse_tlsa_rr() counts such a record as unusable too.
+ */
+static int
+exact_data_parses(const struct stsdane_tlsa *t)
+{
+	gnutls_datum_t der = { t->data, (unsigned)t->len };
+	gnutls_x509_crt_t crt;
+	gnutls_pubkey_t key;
+	int ok = 0;
+
+	if (t->selector == 0) {
+		if (gnutls_x509_crt_init(&crt) < 0)
+			return 0;
+		ok = gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) ==
+		    GNUTLS_E_SUCCESS;
+		gnutls_x509_crt_deinit(crt);
+	} else {
+		if (gnutls_pubkey_init(&key) < 0)
+			return 0;
+		ok = gnutls_pubkey_import(key, &der, GNUTLS_X509_FMT_DER) ==
+		    GNUTLS_E_SUCCESS;
+		gnutls_pubkey_deinit(key);
+	}
+	return ok;
 }
 
 int
@@ -95,6 +128,12 @@ tlsa_usable(const struct stsdane_tlsa *t, char *err, size_t errlen)
 			sd_snprintf(err, errlen,
 			    "matching type 0 (Full) with %zu bytes of data, "
 			    "more than %d", t->len, TLSA_MAX_EXACT);
+			return 0;
+		}
+		if (!exact_data_parses(t)) {
+			sd_snprintf(err, errlen, "matching type 0 (Full): the "
+			    "data is not a DER %s", t->selector == 0 ?
+			    "certificate" : "SubjectPublicKeyInfo");
 			return 0;
 		}
 		break;

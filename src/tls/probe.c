@@ -11,14 +11,18 @@
  *	    struct smtp_reply *r, size_t *used, char *err, size_t errlen);
  *	void probe_session(stsdane_ctx *ctx,
  *	    const struct stsdane_decision *d, const char *host, int fd,
- *	    const char *ehlo, unsigned step_ms,
+ *	    const char *ehlo, unsigned step_ms, unsigned budget_ms,
  *	    struct stsdane_probe_host *h);
  * DESCRIPTION
  *	probe_session() speaks SMTP on a connected socket: greeting, EHLO,
  *	STARTTLS, a GnuTLS handshake with the MX host name as SNI and no
  *	verification inside the handshake, then stsdane_verify_chain() on
  *	the chain the server sent, then QUIT.  Every read, write and the
- *	handshake has a deadline of step_ms; replies are bounded in line
+ *	handshake has a deadline of step_ms, or of what is left of
+ *	budget_ms (the whole session's) when that is less, so a server that
+ *	answers each step just in time still cannot hold the session longer
+ *	than budget_ms; stsdane_probe() gives each host PROBE_HOST_MS for
+ *	connecting and the session together.  Replies are bounded in line
  *	length, line count and total size, so a server that stalls, floods
  *	or sends garbage is reported, never waited on or trusted.  Bytes
  *	the server sends after its reply to STARTTLS and before the
@@ -163,7 +167,7 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
 	}
 }
 
-static int
+int
 ms_left(int64_t deadline)
 {
 	int64_t left = deadline - sd_mono_ms();
@@ -186,10 +190,42 @@ struct conn {
 	int fd;
 	gnutls_session_t tls;	/* NULL before STARTTLS */
 	unsigned step_ms;
+	unsigned budget_ms;	/* for the whole session */
+	int64_t end;		/* when budget_ms runs out */
 	size_t len;		/* bytes in buf not yet parsed */
 	char buf[SMTP_MAX_REPLY];
 	char err[SD_ERRLEN];	/* why the last step failed */
+	struct probe_chain *keep;	/* probe_session_keep(): chain out */
 };
+
+/*
+ * The deadline of the step that starts now: step_ms, or what is left of
+ * the session's budget when that is less.  *allowed gets its length, for
+ * messages, and *cut whether the budget (not the step) set it.
+ */
+static int64_t
+step_deadline(const struct conn *c, unsigned *allowed, int *cut)
+{
+	int64_t now = sd_mono_ms(), d = now + c->step_ms;
+
+	*cut = d >= c->end;
+	if (*cut)
+		d = c->end;
+	*allowed = d > now ? (unsigned)(d - now) : 0;
+	return d;
+}
+
+/* "; the N ms budget for this host is spent" when the budget set the
+   deadline, else "". */
+static const char *
+budget_note(const struct conn *c, int cut, char *buf, size_t len)
+{
+	if (!cut)
+		return "";
+	(void)sd_snprintf(buf, len, "; the %u ms budget for this host is "
+	    "spent", c->budget_ms);
+	return buf;
+}
 
 /* Wait for fd to be ready for events, until deadline.  1, 0 timeout. */
 int
@@ -218,8 +254,10 @@ wait_fd(int fd, short events, int64_t deadline)
 static enum io_result
 conn_read_reply(struct conn *c, struct smtp_reply *r, const char *what)
 {
-	int64_t deadline = sd_mono_ms() + c->step_ms;
-	char why[SD_ERRLEN];
+	unsigned allowed;
+	int cut;
+	int64_t deadline = step_deadline(c, &allowed, &cut);
+	char why[SD_ERRLEN], note[96];
 	size_t used;
 	ssize_t n;
 	int rc;
@@ -282,14 +320,17 @@ conn_read_reply(struct conn *c, struct smtp_reply *r, const char *what)
 	}
 timeout:
 	sd_snprintf(c->err, sizeof(c->err), "%s: no complete reply within "
-	    "%u ms", what, c->step_ms);
+	    "%u ms%s", what, allowed, budget_note(c, cut, note, sizeof(note)));
 	return IO_TIMEOUT;
 }
 
 static enum io_result
 conn_write(struct conn *c, const char *data, const char *what)
 {
-	int64_t deadline = sd_mono_ms() + c->step_ms;
+	unsigned allowed;
+	int cut;
+	int64_t deadline = step_deadline(c, &allowed, &cut);
+	char note[96];
 	size_t len = strlen(data), off = 0;
 	ssize_t n;
 
@@ -325,8 +366,8 @@ conn_write(struct conn *c, const char *data, const char *what)
 	}
 	return IO_OK;
 timeout:
-	sd_snprintf(c->err, sizeof(c->err), "%s: could not send within %u ms",
-	    what, c->step_ms);
+	sd_snprintf(c->err, sizeof(c->err), "%s: could not send within %u "
+	    "ms%s", what, allowed, budget_note(c, cut, note, sizeof(note)));
 	return IO_TIMEOUT;
 }
 
@@ -410,38 +451,78 @@ record_leaf(struct stsdane_probe_host *h, const gnutls_datum_t *der)
 	gnutls_x509_crt_deinit(crt);
 }
 
-/* Handshake until done, failed, or past the deadline. */
+/*
+ * Handshake until done, failed, or past the deadline.  The deadline is
+ * checked on every path: a server sending warning alerts without end
+ * makes gnutls_handshake() return a non-fatal error each time, with data
+ * always ready, so waiting alone would never notice the time.
+ */
 static enum io_result
 tls_handshake(struct conn *c)
 {
-	int64_t deadline = sd_mono_ms() + c->step_ms;
-	int r;
+	unsigned allowed;
+	int cut, r, in_time;
+	int64_t deadline = step_deadline(c, &allowed, &cut);
+	char note[96], last[128] = "";
 
 	for (;;) {
 		r = gnutls_handshake(c->tls);
 		if (r == GNUTLS_E_SUCCESS)
 			return IO_OK;
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			if (!wait_fd(c->fd, gnutls_record_get_direction(c->tls)
-			    ? POLLOUT : POLLIN, deadline)) {
-				sd_snprintf(c->err, sizeof(c->err), "TLS "
-				    "handshake not done within %u ms",
-				    c->step_ms);
-				return IO_TIMEOUT;
-			}
-			continue;
+			in_time = wait_fd(c->fd,
+			    gnutls_record_get_direction(c->tls) ? POLLOUT :
+			    POLLIN, deadline);
+		} else if (!gnutls_error_is_fatal(r)) {
+			/* a warning alert, say: data is there, time may not be */
+			(void)sd_snprintf(last, sizeof(last), " (last: %s)",
+			    gnutls_strerror(r));
+			in_time = ms_left(deadline) > 0;
+		} else {
+			break;
 		}
-		if (!gnutls_error_is_fatal(r))
-			continue;
-		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-			sd_snprintf(c->err, sizeof(c->err), "TLS handshake: "
-			    "server sent alert '%s'", gnutls_alert_get_name(
-			    gnutls_alert_get(c->tls)));
-		else
-			sd_snprintf(c->err, sizeof(c->err), "TLS handshake: "
-			    "%s", gnutls_strerror(r));
-		return IO_TLS;
+		if (!in_time) {
+			sd_snprintf(c->err, sizeof(c->err), "TLS handshake not "
+			    "done within %u ms%s%s", allowed, last,
+			    budget_note(c, cut, note, sizeof(note)));
+			return IO_TIMEOUT;
+		}
 	}
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		sd_snprintf(c->err, sizeof(c->err), "TLS handshake: server sent "
+		    "alert '%s'", gnutls_alert_get_name(gnutls_alert_get(
+		    c->tls)));
+	else
+		sd_snprintf(c->err, sizeof(c->err), "TLS handshake: %s",
+		    gnutls_strerror(r));
+	return IO_TLS;
+}
+
+/* Copies of the peer's chain for probe_session_keep(). */
+static void
+keep_chain(struct probe_chain *k, const struct stsdane_cert *chain,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && k->n < PROBE_MAX_KEEP; i++) {
+		k->der[k->n] = malloc(chain[i].len);
+		if (k->der[k->n] == NULL)
+			return;
+		memcpy(k->der[k->n], chain[i].der, chain[i].len);
+		k->len[k->n] = chain[i].len;
+		k->n++;
+	}
+}
+
+void
+probe_chain_release(struct probe_chain *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->der[i]);
+	k->n = 0;
 }
 
 /* After the handshake: record what was negotiated and verify. */
@@ -479,6 +560,12 @@ tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		chain[i].der = peers[i].data;
 		chain[i].len = peers[i].size;
 	}
+	if (c->keep != NULL) {
+		keep_chain(c->keep, chain, npeers);
+		set_verdict(h, "handshake", "TLS handshake done, %zu "
+		    "certificates kept", c->keep->n);
+		return;
+	}
 	why[0] = '\0';
 	rc = stsdane_verify_chain(ctx, d, host, chain, npeers, why,
 	    sizeof(why));
@@ -501,10 +588,11 @@ tls_report(stsdane_ctx *ctx, const struct stsdane_decision *d,
 	}
 }
 
-void
-probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+static void
+session(stsdane_ctx *ctx, const struct stsdane_decision *d,
     const char *host, int fd, const char *ehlo, unsigned step_ms,
-    struct stsdane_probe_host *h)
+    unsigned budget_ms, struct stsdane_probe_host *h,
+    struct probe_chain *keep)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	struct smtp_reply r;
@@ -519,7 +607,10 @@ probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
 		return;
 	}
 	c->fd = fd;
+	c->keep = keep;
 	c->step_ms = step_ms > 0 ? step_ms : PROBE_STEP_MS;
+	c->budget_ms = budget_ms;
+	c->end = sd_mono_ms() + budget_ms;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		set_verdict(h, "connect-failed", "socket: %s",
@@ -615,4 +706,19 @@ out:
 	if (cred != NULL)
 		gnutls_certificate_free_credentials(cred);
 	free(c);
+}
+
+void
+probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
+    const char *host, int fd, const char *ehlo, unsigned step_ms,
+    unsigned budget_ms, struct stsdane_probe_host *h)
+{
+	session(ctx, d, host, fd, ehlo, step_ms, budget_ms, h, NULL);
+}
+
+void
+probe_session_keep(const char *host, int fd, const char *ehlo,
+    unsigned step_ms, struct stsdane_probe_host *h, struct probe_chain *keep)
+{
+	session(NULL, NULL, host, fd, ehlo, step_ms, PROBE_HOST_MS, h, keep);
 }

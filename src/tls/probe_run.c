@@ -291,7 +291,9 @@ probe_host(stsdane_ctx *ctx, struct decide_env *env,
 	if (fd < 0)
 		return;
 	h->connected = 1;
-	probe_session(ctx, d, h->name, fd, ehlo, PROBE_STEP_MS, h);
+	/* the session gets what the connect attempts left of the budget */
+	probe_session(ctx, d, h->name, fd, ehlo, PROBE_STEP_MS,
+	    (unsigned)ms_left(host_deadline), h);
 	close(fd);
 }
 
@@ -307,6 +309,39 @@ ehlo_name(char *buf, size_t len)
 			return;
 	}
 	(void)sd_strlcpy(buf, "localhost", len);
+}
+
+void
+probe_ehlo_name(char *buf, size_t len)
+{
+	ehlo_name(buf, len);
+}
+
+int
+probe_connect(const char *addr, unsigned port, int64_t deadline,
+    int *timed_out, char *err, size_t errlen)
+{
+	struct addr_list *l;
+	unsigned char bin[16];
+	int fd = -1, v6 = strchr(addr, ':') != NULL;
+
+	*timed_out = 0;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1) {
+		sd_snprintf(err, errlen, "'%s' is not an IP address", addr);
+		return -1;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		sd_snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->port = port;
+	add_addr(l, v6 ? DNS_T_AAAA : DNS_T_A, bin, v6 ? 16 : 4);
+	if (l->n == 1)
+		fd = connect_one(&l->sa[0], l->salen[0], deadline, timed_out,
+		    err, errlen);
+	free(l);
+	return fd;
 }
 
 int

@@ -21,10 +21,39 @@ struct smtp_reply {
  */
 int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r,
     size_t *used, char *err, size_t errlen);
-/* Greeting, EHLO, STARTTLS, handshake, verification on connected fd. */
+/* Greeting, EHLO, STARTTLS, handshake, verification on connected fd;
+   each step within step_ms and the whole session within budget_ms. */
 void probe_session(stsdane_ctx *ctx, const struct stsdane_decision *d,
     const char *host, int fd, const char *ehlo, unsigned step_ms,
-    struct stsdane_probe_host *h);
+    unsigned budget_ms, struct stsdane_probe_host *h);
+/* Milliseconds until deadline (monotonic), 0 when it has passed. */
+int ms_left(int64_t deadline);
+
+/*
+ * As probe_session(), without a decision: the handshake is done, and
+ * instead of verifying, copies of the peer's chain (leaf first) go to
+ * *keep, which the caller releases with probe_chain_release(); the
+ * verdict is then "handshake".  Touches no context, so that sessions
+ * to several addresses can run in threads of their own (the audit).
+ */
+#define PROBE_MAX_KEEP 8
+struct probe_chain {
+	size_t n;
+	unsigned char *der[PROBE_MAX_KEEP];
+	size_t len[PROBE_MAX_KEEP];
+};
+void probe_session_keep(const char *host, int fd, const char *ehlo,
+    unsigned step_ms, struct stsdane_probe_host *h,
+    struct probe_chain *keep);
+void probe_chain_release(struct probe_chain *k);
+/*
+ * probe_run.c: connect to the address in presentation form `addr' on
+ * `port' by `deadline' (sd_mono_ms): fd, or -1 with err (and *timed_out
+ * set when the deadline passed); the name this side gives in EHLO.
+ */
+int probe_connect(const char *addr, unsigned port, int64_t deadline,
+    int *timed_out, char *err, size_t errlen);
+void probe_ehlo_name(char *buf, size_t len);
 
 /* Shared with probe_run.c. */
 #define PROBE_STEP_MS 10000u	/* one read, write, connect or handshake */

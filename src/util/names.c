@@ -111,6 +111,8 @@ stsdane_problem_name(enum stsdane_problem p)
 	case STSDANE_PROBLEM_DANE_UNUSABLE: return "dane-unusable";
 	case STSDANE_PROBLEM_FETCH_OTHER: return "fetch-other";
 	case STSDANE_PROBLEM_INTERNAL: return "internal";
+	case STSDANE_PROBLEM_HEADER_TOO_LONG: return "header-too-long";
+	case STSDANE_PROBLEM_HEADER_FLOOD: return "header-flood";
 	}
 	return "unknown";
 }

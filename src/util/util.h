@@ -29,6 +29,8 @@
 #define SD_MAX_TLSA 32		/* TLSA records kept per host */
 #define SD_MAX_TXT 4096		/* one joined TXT record */
 #define SD_ERRLEN 512
+/* The last enum stsdane_problem value: decoders refuse larger ones. */
+#define SD_PROBLEM_LAST STSDANE_PROBLEM_HEADER_FLOOD
 
 /*
  * Bounded formatting.  Returns 0, or -1 when the output was truncated (it
@@ -57,6 +59,13 @@ int sd_hostname_normalize(const char *in, char *out, size_t outlen,
 int sd_host_eq(const char *a, const char *b);
 /* Monotonic clock, milliseconds: for deadlines. */
 int64_t sd_mono_ms(void);
+/*
+ * src/util/idn.c: labels with bytes outside ASCII mapped to A-labels
+ * (IDNA2008, UTS#46 non-transitional); ASCII labels copied as they are.
+ * 0, or -1 with err naming the invalid label.
+ */
+int sd_idn_to_ascii(const char *in, char *out, size_t outlen, char *err,
+    size_t errlen);
 /* CRC-32 of p[0..n), continuing from crc (0 to start). */
 uint32_t sd_crc32(uint32_t crc, const unsigned char *p, size_t n);
 /* Is s an IPv4 or IPv6 literal (with or without brackets)? */

@@ -31,6 +31,9 @@
 #	     cached questions over its socketmap (TCP), against
 #	     stsdane-policyd; the daemon's resident memory with 10,000 idle
 #	     connections open
+#	  7  recording one TLS-RPT session (docs/tlsrpt.md): the first
+#	     record of a fresh process that has made one cached decision,
+#	     as a delivery records after it, and of one that has not
 #	  7  the shared tier on Redis: a decision from it in a fresh
 #	     context, and 32 processes on two cache directories sharing it
 #	  4  cold decisions in a world with a 50 ms round-trip time
@@ -258,6 +261,8 @@ LIBSTS="-L$BUILD -l:libstsdane.so.0 -Wl,-rpath,$BUILD"
 	    "$ROOT/tests/bench/bench_api.c" $LIBSTS &&
 	$CC $CFLAGS_B -I"$ROOT/include" -o "$B/bench-sockmap" \
 	    "$ROOT/tests/bench/bench_sockmap.c" $LIBSTS &&
+	$CC $CFLAGS_B -I"$ROOT/include" -o "$B/bench-tlsrpt" \
+	    "$ROOT/tests/bench/bench_tlsrpt.c" $LIBSTS &&
 	$CC $CFLAGS_B -o "$B/bench-exec" "$ROOT/tests/bench/bench_exec.c" &&
 	$CC $CFLAGS_B -fPIC -shared -o "$B/dummy-none.so" \
 	    "$ROOT/tests/bench/dummy_dlfunc.c" &&
@@ -328,6 +333,28 @@ for m in memo bdb fresh; do
 		    "$us us median, $(rate "$r")$extra" "(information)" "-" ;;
 	esac
 done
+
+# ---------------------------------------------------------------- 7
+
+echo "bench: 7. recording one TLS-RPT session"
+rm -rf "$B/tlsrpt"
+rpt=$(in_world "$B/bench-tlsrpt" "$CONF" "$B/tlsrpt" 300 enforce.test) ||
+    die "bench-tlsrpt failed"
+rpt_bare=$(in_world "$B/bench-tlsrpt" "$CONF" "$B/tlsrpt" 300) ||
+    die "bench-tlsrpt failed"
+printf 'tlsrpt %s\ntlsrpt-bare %s\n' "$rpt" "$rpt_bare" >> "$DETAILS"
+us() {
+	awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'
+}
+p50=$(kv "$rpt" first_p50_ns)
+row "7. TLS-RPT: record one session, fresh process after its decision" \
+    "$(us "$p50") us median (p99 $(us "$(kv "$rpt" first_p99_ns)") us)" \
+    "<= 5 us" "$(verdict "$p50" '<=' 5000)"
+row "7. same, the process's second record" \
+    "$(us "$(kv "$rpt" next_p50_ns)") us median" "(information)" "-"
+row "7. same, fresh process with no decision before (first libc calls)" \
+    "$(us "$(kv "$rpt_bare" first_p50_ns)") us median" "(information)" "-"
+rm -rf "$B/tlsrpt"
 
 # ---------------------------------------------------------------- 2, 3
 
@@ -430,13 +457,13 @@ row "5. same, a fresh context per decision" \
     "$(fmt "$(kv "$p32" ratio)" '%.2f')x ($(rate "$(kv "$p32" rate)") vs $(rate "$(kv "$p1" rate)")), $(kv "$p32" err) errors" \
     "(information)" "-"
 
-# ---------------------------------------------------------------- 7
+# ---------------------------------------------------------------- 8
 
 # The shared tier (src/cache/cache_redis.c): a redis-server of its own in
 # the namespace; what the world taught one cache is read from it by
 # contexts without a local cache, then by 32 processes on two cache
 # directories that forget each answer locally before asking again.
-echo "bench: 7. the shared tier on Redis"
+echo "bench: 8. the shared tier on Redis"
 if command -v redis-server >/dev/null 2>&1; then
 	RT=$BUILD/tests/redis-tier
 	bg_world "$B/redis.log" redis-server --bind 127.0.3.1 --port 6379 \
@@ -471,7 +498,7 @@ if command -v redis-server >/dev/null 2>&1; then
 	in_world "$RT" run "$B/r1.conf" 0.5 $rwant >> "$DETAILS" 2>&1
 	fr=$(in_world "$RT" fresh "$B/r1.conf" 2000 enforce.test)
 	echo "redis fresh $fr" >> "$DETAILS"
-	row "7. decision from the shared tier (fresh context, local miss, loopback): median" \
+	row "8. decision from the shared tier (fresh context, local miss, loopback): median" \
 	    "$(fmt "$(echo "$fr" | awk '{print $4}')" '%.0f') us (p99 $(fmt "$(echo "$fr" | awk '{print $6}')" '%.0f') us), $(echo "$fr" | awk '{print $8}') not shared" \
 	    "(information)" "-"
 	par32 "$B/redis-par.out" run 5 $rwant
@@ -481,7 +508,7 @@ if command -v redis-server >/dev/null 2>&1; then
 	ne=${tot#* }
 	v=PASS
 	[ "$ne" -eq 0 ] && [ "$(wc -l < "$B/redis-par.out")" -eq 32 ] || v=MISS
-	row "7. 32 processes, two cache directories, one Redis: every decision past the local tiers" \
+	row "8. 32 processes, two cache directories, one Redis: every decision past the local tiers" \
 	    "$(rate "$(awk -v n="$nd" 'BEGIN { print n / 5 }')"), $ne errors" "0 errors" "$v"
 	note "note: step 7: each of those decisions also forgets and rewrites the answer in its local Berkeley DB (an fsync under the write lock), which bounds the rate"
 	# the tier alone: 32 processes of fresh contexts without a local cache
@@ -491,7 +518,7 @@ if command -v redis-server >/dev/null 2>&1; then
 	cat "$B/redis-fresh.out" >> "$DETAILS"
 	ne=$(awk '{ e += $8 } END { print e + 0 }' "$B/redis-fresh.out")
 	[ "$(wc -l < "$B/redis-fresh.out")" -eq 32 ] || ne="$ne (and missing processes)"
-	row "7. same, fresh contexts without a local cache: the tier alone" \
+	row "8. same, fresh contexts without a local cache: the tier alone" \
 	    "$(rate "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 9600 / ((b - a) / 1e9) }')"), $ne not shared" \
 	    "(information)" "-"
 else

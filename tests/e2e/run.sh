@@ -190,12 +190,17 @@ cat > "$T/single.conf" <<EOF
 STSDANE_MODULE = $MODULE
 STSDANE_CONFIG = $T/stsdane.conf
 IGNORE_TARGET_HOSTS = <; 192.0.2.255
+STSDANE_ROUTER_SELF = send
+STSDANE_TRANSPORT_PORT = 25
+STSDANE_TRANSPORT_INCLUDE = $T/transport-extra.conf
 LOCAL_DOMAINS = sender.test
 primary_hostname = sender.test
 spool_directory = $T/single/spool
 log_file_path = $T/single/log/%slog
 .include $T/exim.conf.example
 EOF
+printf '  connect_timeout = 17s\n' > "$T/transport-extra.conf"
+chmod 644 "$T/transport-extra.conf"
 flavor_dirs single
 CONFS="$CONFS single"
 
@@ -214,6 +219,17 @@ for c in $CONFS; do
 	out=$(exim4 -C "$T/$c.conf" -bV 2>&1) ||
 	    notok "$c: configuration" "exim4 -bV: $(echo "$out" | tail -2)"
 done
+
+# The macros that add options without editing the example.
+if out=$(exim4 -C "$T/single.conf" -bP router stsdane_mtasts 2>&1) &&
+    echo "$out" | grep -qx 'self = send' &&
+    out=$(exim4 -C "$T/single.conf" -bP transport remote_smtp 2>&1) &&
+    echo "$out" | grep -qx 'port = 25' &&
+    echo "$out" | grep -qx 'connect_timeout = 17s'; then
+	ok "single: STSDANE_ROUTER_SELF, STSDANE_TRANSPORT_PORT, STSDANE_TRANSPORT_INCLUDE"
+else
+	notok "single: router and transport macros" "$(echo "$out" | tail -3)"
+fi
 
 # tx CONF ARG...: exim4 -C CONF inside the world.
 tx() {
@@ -240,13 +256,15 @@ tx_noad() {
 SEQ=0
 ID=""
 
-# submit CONF TAG RCPT...: queue one message, its id in $ID.
+# submit CONF TAG RCPT...: queue one message, its id in $ID.  $HDR, when
+# set, is one more header line.
+HDR=""
 submit() {
 	c=$1 tag=$2
 	shift 2
 	SEQ=$((SEQ + 1))
-	printf 'Subject: e2e %s\nX-E2E: %s\n\n%s\n' "$tag" "$tag" "$tag" |
-	    tx "$c" -odq -f '' "$@" || return 1
+	printf 'Subject: e2e %s\nX-E2E: %s\n%s\n%s\n' "$tag" "$tag" \
+	    "$HDR" "$tag" | tx "$c" -odq -f '' "$@" || return 1
 	ID=$(awk '$4 == "<=" {id = $3} END {print id}' "$T/$c/log/mainlog")
 	[ -n "$ID" ]
 }
@@ -286,6 +304,13 @@ copy_at() {
 expect_delivered() {
 	name=$1 c=$2 tag=$3 rx=$4 tls=$5
 	shift 5
+	# A receiver answers 250 before its own delivery to the maildir.
+	i=0
+	while [ $i -lt 30 ] && [ -z "$(received_by "$tag")" ] &&
+	    mlog "$c" "$ID" | grep -q ' => '; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	where=$(received_by "$tag" | tr '\n' ' ')
 	if [ "$where" != "$rx " ]; then
 		notok "$name" "expected at $rx, found at '${where% }'; $(mlog "$c" "$ID" | tail -2 | cut -c1-300)"
@@ -368,6 +393,14 @@ scenarios() {
 	expect_queued "$t" "$c" "$c-dane-mismatch" \
 	    'certificate verification failed' 'DANE attempt failed'
 
+	t="$c: TLS-Required: No, dane wrong key: delivered over TLS without DANE (dane-mismatch.test)"
+	HDR="TLS-Required: no"
+	one "$c" "$c-dane-mismatch-optout" "optout@dane-mismatch.test"
+	HDR=""
+	expect_delivered "$t" "$c" "$c-dane-mismatch-optout" rx-mismatch tls \
+	    ' R=(stsdane_)?dnslookup .* X=TLS' \
+	    'stsdane: dane-mismatch\.test: TLS-Required: No: dane decision set aside for this message'
+
 	t="$c: dane without STARTTLS (dane-notls.test)"
 	one "$c" "$c-dane-notls" "u@dane-notls.test"
 	expect_queued "$t" "$c" "$c-dane-notls" \
@@ -388,6 +421,24 @@ scenarios() {
 	expect_queued "$t" "$c" "$c-sts-notls" \
 	    'a TLS session is required, but the server did not offer TLS'
 
+	# RFC 8689: the same domain, the message says "TLS-Required: No".
+	t="$c: TLS-Required: No, enforce domain without STARTTLS: delivered in clear (sts-notls.test)"
+	HDR="TLS-Required: No"
+	one "$c" "$c-sts-notls-optout" "optout@sts-notls.test"
+	HDR=""
+	expect_delivered "$t" "$c" "$c-sts-notls-optout" rx-e2e-plain clear \
+	    'stsdane: sts-notls\.test: TLS-Required: No: MTA-STS policy id [0-9T]+ \(mode enforce\) set aside for this message; STARTTLS is still tried'
+	t="$c: TLS-Required: No leaves the domain's decision as it was (sts-notls.test)"
+	out=$(tx "$c" -be "\${dlfunc{$MODULE}{stsdane_exim_query}{config=$T/stsdane.conf}{sts-notls.test}}" 2>&1)
+	case $out in
+	*"mechanism=mta-sts mode=enforce require_tls=yes"*) ok "$t" ;;
+	*)	notok "$t" "got '$out'" ;;
+	esac
+	t="$c: without the header, the same domain is still deferred (sts-notls.test)"
+	one "$c" "$c-sts-notls-again" "u@sts-notls.test"
+	expect_queued "$t" "$c" "$c-sts-notls-again" \
+	    'a TLS session is required, but the server did not offer TLS'
+
 	t="$c: mta-sts enforce, bad certificate (sts-badcert.test)"
 	one "$c" "$c-sts-badcert" "u@sts-badcert.test"
 	expect_queued "$t" "$c" "$c-sts-badcert" \
@@ -396,8 +447,28 @@ scenarios() {
 	t="$c: mta-sts enforce, best MX not in policy (sts-mxorder.test)"
 	one "$c" "$c-sts-mxorder" "u@sts-mxorder.test"
 	expect_delivered "$t" "$c" "$c-sts-mxorder" rx-e2e-good tls \
-	    ' CV=yes ' \
-	    'stsdane: sts-mxorder.test: not connecting to mx\.evil\.test'
+	    ' R=stsdane_mtasts .* CV=yes ' \
+	    'stsdane: sts-mxorder.test: MX 5 mx\.evil\.test not allowed by the MTA-STS policy \(id [0-9T]+, mode enforce, mx: mx\.sts-mxorder\.test, decision from (network|cache)\): routing to the allowed MX hosts only'
+
+	# Allowed and forbidden MX hosts at one address (rx-e2e-shared).
+	t="$c: mta-sts enforce, forbidden MX 10 and 20 share the allowed MX 30's address (sa-deep.test)"
+	one "$c" "$c-sa-deep" "u@sa-deep.test"
+	expect_delivered "$t" "$c" "$c-sa-deep" rx-e2e-shared tls \
+	    ' R=stsdane_mtasts .*H=mx\.sa-deep\.test \[127\.0\.3\.5\]:25 .*CV=yes ' \
+	    'MX 10 mx\.deep\.sa-deep\.test, 20 sa-deep\.test not allowed by the MTA-STS policy' \
+	    'rx:^X-World-SNI: mx\.sa-deep\.test$'
+
+	t="$c: mta-sts enforce, allowed MX 10 shares its address with forbidden MX 20 (sa-first.test)"
+	one "$c" "$c-sa-first" "u@sa-first.test"
+	expect_delivered "$t" "$c" "$c-sa-first" rx-e2e-shared tls \
+	    ' R=stsdane_mtasts .*H=mx\.sa-first\.test \[127\.0\.3\.5\]:25 .*CV=yes ' \
+	    'rx:^X-World-SNI: mx\.sa-first\.test$'
+
+	t="$c: mta-sts enforce, allowed MX is a CNAME at the forbidden MX's address (sa-cname.test)"
+	one "$c" "$c-sa-cname" "u@sa-cname.test"
+	expect_delivered "$t" "$c" "$c-sa-cname" rx-e2e-shared tls \
+	    ' R=stsdane_mtasts .*\[127\.0\.3\.5\]:25 .*CV=yes ' \
+	    'MX 10 old\.sa-cname\.test not allowed by the MTA-STS policy'
 
 	t="$c: mta-sts testing, bad certificate (testing-badcert.test)"
 	one "$c" "$c-testing-badcert" "u@testing-badcert.test"
@@ -439,6 +510,18 @@ case $out in
 *)	notok "$t" "got '$out'" ;;
 esac
 
+# Until the world's resolver no longer has the TXT record (2 s at most).
+txt_gone() {
+	i=0
+	while [ $i -lt 20 ]; do
+		world exec drill @127.0.0.1 _mta-sts.sts-cached.test TXT 2>/dev/null |
+		    grep -q 'v=STSv1' || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # A policy cached while its TXT record existed still applies once the
 # record is gone; here the MX changed too, to a host the policy does not
 # list.
@@ -449,10 +532,12 @@ if [ "$first" != rx-e2e-good ]; then
 	notok "$t" "first delivery went to '$first'"
 elif ! out=$(world variant sts-cached.test 2 2>&1); then
 	notok "$t" "cannot switch the zone: $out"
+elif ! txt_gone; then
+	notok "$t" "the resolver still answers the TXT record of version 1"
 else
 	one "$C" "$C-cached-2" "u@sts-cached.test"
-	expect_queued "$t" "$C" "$C-cached-2" ' == ' \
-	    'not connecting to mx\.evil\.test'
+	expect_queued "$t" "$C" "$C-cached-2" \
+	    'R=stsdane_defer defer \(-1\): stsdane: sts-cached\.test: no MX host is allowed by the MTA-STS policy \(id [0-9T]+, mode enforce, mx: mx\.sts-cached\.test, decision from cache\); MX hosts: 10 mx\.evil\.test'
 	t="$C: the cached decision says why (sts-cached.test)"
 	out=$(tx "$C" -be "\${dlfunc{$MODULE}{stsdane_exim_query}{config=$T/stsdane.conf}{sts-cached.test}}" 2>&1)
 	case $out in
@@ -559,11 +644,26 @@ case " $CONFS " in
 	;;
 esac
 
+# exim -bt: how an administrator sees the routing before trying it.
+for c in single deb; do
+	case " $CONFS " in *" $c "*) ;; *) continue ;; esac
+	t="$c: exim -bt routes an enforce domain to its allowed MX host only (sa-deep.test)"
+	tx "$c" -bt u@sa-deep.test > "$T/bt-$c.out" 2>&1
+	if grep -q 'router = stsdane_mtasts' "$T/bt-$c.out" &&
+	    grep -q 'host mx\.sa-deep\.test \[127\.0\.3\.5\]' "$T/bt-$c.out" &&
+	    ! grep -Eq '^ *host (mx\.deep\.)?sa-deep\.test ' "$T/bt-$c.out"; then
+		ok "$t"
+	else
+		notok "$t" "$(tr '\n' ' ' < "$T/bt-$c.out" | cut -c1-300)"
+	fi
+done
+
 # ---------------------------------------------------------------- global checks
 
 t="receivers: nothing received in clear text but for domains without policy"
 bad=$(for f in "$W"/rx-*/log/mainlog; do
-	grep ' <= ' "$f" | grep -v ' X=' | grep -Ev ' for ([^ ]+@(nopolicy|notls-open)\.test ?)+$'
+	grep ' <= ' "$f" | grep -v ' X=' |
+	    grep -Ev ' for ([^ ]+@(nopolicy|notls-open)\.test ?|optout@[^ ]+ ?)+$'
 done)
 if [ -z "$bad" ]; then ok "$t"; else
 	notok "$t" "$(echo "$bad" | head -2 | cut -c1-200)"; fi
@@ -583,6 +683,16 @@ for c in $CONFS; do
 	[ -s "$T/$c/log/paniclog" ] && bad="$bad $(head -1 "$T/$c/log/paniclog")"
 done
 if [ -z "$bad" ]; then ok "$t"; else notok "$t" "$(echo "$bad" | head -2)"; fi
+
+t="docs/exim.md: every log and output sample is one this run produced"
+if out=$(python3 "$ROOT/tests/e2e/doc_samples.py" "$ROOT/docs/exim.md" \
+    "single=$T/single/log/mainlog" "deb=$T/deb/log/mainlog" \
+    "badconf=$T/badconf/log/mainlog" "nocache=$T/nocache/log/mainlog" \
+    "bt=$T/bt-single.out,$T/bt-deb.out" 2>&1); then
+	ok "$t ($(echo "$out" | tail -1))"
+else
+	notok "$t" "$(echo "$out" | head -3)"
+fi
 
 echo "# $(($(date +%s) - T0)) s"
 summary

@@ -451,6 +451,47 @@ vg "probe" -c "$CONF" --probe dane-mismatch.test
 vg "cache list" -c "$CONF" -o cache_path="$VGCACHE" --cache-list --json
 vg "check-policy" --json --check-policy "$P/enforce.test/$POL" --mx mx.enforce.test
 
+# ---------------------------------------------------------------- refresh, eviction
+# --refresh decides every cached domain again, several at once
+# (refresh_concurrency); a bounded cache (cache_max_entries) gives up
+# everything else before a still-valid enforce policy.
+RD=$W/refreshtest
+REFRESH_DOMAINS="enforce.test crlf.test testing.test wild.test cname.test"
+if selected "refresh:"; then
+	rm -rf "$RD" && mkdir -p "$RD"
+	for d in $REFRESH_DOMAINS; do
+		run -c "$DIRECT" -o cache_path="$RD" --json "$d"
+	done
+	run -c "$DIRECT" -o cache_path="$RD" -o refresh_concurrency=4 \
+	    --refresh --within 1000000000
+	n=$(grep -c ': mta-sts ' "$OUT")
+	if [ "$RC" -eq 0 ] && [ "$n" -eq 5 ] &&
+	    grep -q '^refreshed 5 domains, 0 errors, ' "$OUT"; then
+		ok "refresh: five domains, four at once"
+	else
+		notok "refresh: five domains, four at once" \
+		    "exit $RC, $n lines: $(tr '\n' '|' < "$OUT")"
+	fi
+fi
+if selected "evict:"; then
+	rm -rf "$RD" && mkdir -p "$RD"
+	for d in enforce.test crlf.test testing.test none.test wild.test; do
+		run -c "$DIRECT" -o cache_path="$RD" -o cache_max_entries=6 \
+		    --json "$d"
+	done
+	run -c "$DIRECT" -o cache_path="$RD" --json --cache-list
+	check "evict: the enforce policies outlast the rest" \
+	    '[.[] | select(.kind == "sts") | .domain] | sort' \
+	    '["crlf.test","enforce.test","wild.test"]'
+	n=$(sh "$WORLD" exec db5.3_dump -p "$RD/stsdane.db" 2>/dev/null |
+	    grep -c '^ [a-z]*/')
+	if [ "$n" -le 6 ]; then
+		ok "evict: no more entries than cache_max_entries ($n)"
+	else
+		notok "evict: no more entries than cache_max_entries" "$n entries"
+	fi
+fi
+
 # ---------------------------------------------------------------- cache
 # RFC 8461 5.1 through the shared cache, with the world changing under it:
 # the TXT id changes, the TXT record disappears, the policy server dies,

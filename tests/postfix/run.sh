@@ -462,6 +462,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	skipped "$t" "valgrind not installed"
 else
 	bg_world "$P/log/valgrind.out" valgrind -q --error-exitcode=99 \
+	    --suppressions="$ROOT/tests/valgrind.supp" \
 	    --leak-check=full --errors-for-leak-kinds=definite \
 	    --show-leak-kinds=definite "$P/bin/stsdane-policyd" -u postfix \
 	    -c "$P/policyd/stsdane.conf" -p "$P/policyd/stsdane-policyd.conf" \

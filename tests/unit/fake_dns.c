@@ -99,6 +99,32 @@ fake_dns_answer(struct fake_dns *f, const char *name, int type, int secure,
 }
 
 int
+fake_dns_answer_v(struct fake_dns *f, const char *name, int type,
+    int secure, uint32_t ttl, const char *const *rrs)
+{
+	struct fake_rrset *s = fresh_set(f, name, type);
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	s->status = DNS_OK;
+	s->secure = secure;
+	s->ttl = ttl;
+	for (i = 0; rrs[i] != NULL; i++) {
+		int n;
+
+		if (s->n >= FAKE_MAX_RR)
+			return -1;
+		n = fake_rdata(type, rrs[i], s->rdata[s->n],
+		    sizeof(s->rdata[0]));
+		if (n < 0)
+			return -1;
+		s->rdlen[s->n++] = (size_t)n;
+	}
+	return 0;
+}
+
+int
 fake_dns_status(struct fake_dns *f, const char *name, int type,
     enum dns_status status, int secure, uint32_t ttl)
 {

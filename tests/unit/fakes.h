@@ -45,7 +45,7 @@
 #include "decide.h"
 
 #define FAKE_MAX_SETS 48
-#define FAKE_MAX_RR 8
+#define FAKE_MAX_RR 80	/* an RRset of 70 TXT records, as a test needs */
 #define FAKE_MAX_RDLEN 512
 #define FAKE_MAX_QUEUE 64
 #define FAKE_MAX_ASKED 128
@@ -123,6 +123,9 @@ void fake_dns_init(struct fake_dns *f);
  */
 int fake_dns_answer(struct fake_dns *f, const char *name, int type,
     int secure, uint32_t ttl, ...);
+/* The same with the records in an array that ends with NULL. */
+int fake_dns_answer_v(struct fake_dns *f, const char *name, int type,
+    int secure, uint32_t ttl, const char *const *rrs);
 /* A negative or failed answer: DNS_NXDOMAIN, DNS_NODATA, DNS_TEMPFAIL... */
 int fake_dns_status(struct fake_dns *f, const char *name, int type,
     enum dns_status status, int secure, uint32_t ttl);

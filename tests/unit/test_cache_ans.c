@@ -26,7 +26,7 @@ static void
 setup(void)
 {
 	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	logged = 0;
 }
 
@@ -107,7 +107,7 @@ Test(cache_ans, every_damaged_byte_is_a_miss)
 
 	ans_put(a, d, 500);
 	/* find the slot that holds it */
-	for (o = 64; o < 64 + 2048 * 1024; o += 1024) {
+	for (o = 64; o < 64 + 65536 * 1024; o += 1024) {
 		cr_assert_eq(pread(fd, slot, sizeof(slot), o), 1024);
 		if (slot[0] != 0) {
 			off = o;
@@ -202,4 +202,59 @@ Test(cache_ans, delete_clear_tempfail_and_oversized)
 Test(cache_ans, unusable_directory)
 {
 	cr_expect_null(ans_open("/dev/null/x", count_log, NULL));
+}
+
+/* The slot of a name, as cache_ans.c computes it (FNV-1a, 65536 slots). */
+static uint32_t
+slot_no(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h % 65536;
+}
+
+/*
+ * Background work (--refresh) keeps answers fresh but never displaces
+ * another domain's: ans_update() writes over an empty slot or the
+ * domain's own only; ans_put() replaces whatever is there.
+ */
+Test(cache_ans, update_never_displaces_another_answer)
+{
+	struct ans_file *a = ans_open(dir, count_log, NULL);
+	struct stsdane_decision *x = policy("a.test", 1000, 1), *y, *got;
+	char other[32];
+	int i;
+
+	for (i = 0;; i++) {
+		snprintf(other, sizeof(other), "c%d.test", i);
+		if (slot_no(other) == slot_no("a.test"))
+			break;
+	}
+	y = policy(other, 1000, 1);
+	ans_put(a, x, 500);
+	ans_update(a, y, 500);
+	got = ans_get(a, "a.test", 600);
+	cr_expect_not_null(got, "the working set's answer was displaced");
+	stsdane_decision_free(got);
+	got = ans_get(a, other, 600);
+	cr_expect_null(got);
+	stsdane_decision_free(got);
+	/* its own slot it refreshes */
+	x->expires = 2000;
+	ans_update(a, x, 500);
+	got = ans_get(a, "a.test", 1500);
+	cr_expect_not_null(got);
+	stsdane_decision_free(got);
+	/* an ordinary decision replaces */
+	ans_put(a, y, 500);
+	got = ans_get(a, other, 600);
+	cr_expect_not_null(got);
+	stsdane_decision_free(got);
+	stsdane_decision_free(x);
+	stsdane_decision_free(y);
+	ans_close(a);
 }

@@ -1,6 +1,8 @@
 /*
  * test_config.c - settings_*(): keys, values and the configuration file
  */
+#include <sys/stat.h>
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -63,6 +65,13 @@ static const struct set_case set_cases[] = {
 	{"smtp_port", "", -1, NULL, "smtp_port: ''"},
 	{"cache_max_entries", "1", 0, "1", NULL},
 	{"cache_max_entries", "0", -1, NULL, "cache_max_entries"},
+	{"tlsrpt", "1", 0, "1", NULL},
+	{"tlsrpt", "2", -1, NULL, "tlsrpt: '2' is not a whole number from 0 to 1"},
+	{"tlsrpt_org", "Example Org", 0, "Example Org", NULL},
+	{"tlsrpt_sendmail", "/usr/sbin/sendmail -oi -t", 0,
+	    "/usr/sbin/sendmail -oi -t", NULL},
+	{"tlsrpt_dir", "a\nb", -1, NULL, "tlsrpt_dir: 'a?b' contains a "
+	    "control character"},
 
 	/* resolver */
 	{"resolver", "127.0.0.1", 0, "127.0.0.1", NULL},
@@ -454,4 +463,80 @@ Test(config, example_file)
 	}
 	settings_release(&s);
 	settings_release(&def);
+}
+
+/*
+ * Regression: an endless or non-regular file.  /dev/zero used to spin
+ * forever on one overlong line, and a FIFO blocked in fopen().
+ */
+Test(config, file_not_regular, .init = make_tmpdir, .fini = remove_tmpdir,
+    .timeout = 20)
+{
+	char path[128], err[SD_ERRLEN];
+	struct settings s;
+	int ioerr = 0;
+
+	settings_init(&s);
+	cr_expect_eq(settings_load_file(&s, "/dev/zero", err, sizeof(err),
+	    &ioerr), -1);
+	cr_expect_eq(ioerr, 1);
+	cr_expect_str_eq(err, "/dev/zero: cannot read: not a regular file");
+
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	ioerr = 0;
+	cr_expect_eq(settings_load_file(&s, path, err, sizeof(err), &ioerr),
+	    -1);
+	cr_expect_eq(ioerr, 1);
+	cr_expect(strstr(err, "not a regular file") != NULL, "%s", err);
+	unlink(path);
+	cr_expect_eq(s.smtp_port, 25);
+	settings_release(&s);
+}
+
+/* Regression: a total cap, whatever the lines look like. */
+Test(config, file_too_big, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+	char path[128], err[SD_ERRLEN], want[192];
+	size_t len = 1024 * 1024 + 1, i;
+	char *data = malloc(len);
+	struct settings s;
+	int ioerr = 1;
+
+	cr_assert_not_null(data);
+	/* valid short comment lines all the way */
+	for (i = 0; i < len; i++)
+		data[i] = i % 64 == 63 ? '\n' : '#';
+	snprintf(path, sizeof(path), "%s/big.conf", tmpdir);
+	write_file(path, data, len);
+	settings_init(&s);
+	cr_expect_eq(settings_load_file(&s, path, err, sizeof(err), &ioerr),
+	    -1);
+	cr_expect_eq(ioerr, 0);
+	snprintf(want, sizeof(want), "%s: more than 1048576 bytes", path);
+	cr_expect_str_eq(err, want);
+	/* exactly the cap is read */
+	write_file(path, data, len - 1);
+	cr_expect_eq(settings_load_file(&s, path, err, sizeof(err), &ioerr), 0,
+	    "%s", err);
+	settings_release(&s);
+	free(data);
+}
+
+Test(config, load_buf)
+{
+	char err[SD_ERRLEN];
+	struct settings s;
+
+	settings_init(&s);
+	cr_expect_eq(settings_load_buf(&s, "mem", "smtp_port = 26", 14, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_eq(s.smtp_port, 26);
+	cr_expect_eq(settings_load_buf(&s, "mem", "smtp_port = 27\n\0x", 17,
+	    err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "mem:2: NUL byte");
+	cr_expect_eq(s.smtp_port, 26);
+	cr_expect_eq(settings_load_buf(&s, "mem", NULL, 0, err, sizeof(err)),
+	    0);
+	settings_release(&s);
 }

@@ -638,7 +638,7 @@ Test(decide_tiers, memo_then_answers_file_then_store)
 	stsdane_decision_free(d);
 
 	world_free(w);
-	(void)snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	(void)snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	unlink(path);
 	rmdir(dir);
 }
@@ -667,6 +667,78 @@ Test(decide_tiers, tempfail_held_in_memo_only)
 	w->clock.now += 1;
 	d = run(w, "a.test", 0);
 	cr_expect_gt(w->dns.nasked, 0, "tempfail held past its 30 s");
+	stsdane_decision_free(d);
+	world_free(w);
+}
+
+/*
+ * An MX answer whose TTL has run out (0, as a resolver hands back a
+ * record about to expire) makes the whole answer stale at once: another
+ * process (a new answers-file reader) must not get it, so that an MX
+ * change is seen, and the routing that follows the decision's MX hosts
+ * never sends mail to where the MX used to point.
+ */
+Test(decide_tiers, answer_with_a_stale_part_is_not_kept)
+{
+	char dir[] = "/tmp/stsdane-tiers-XXXXXX", path[64];
+	struct fake_env *w = world_new(1, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+
+	cr_assert_not_null(mkdtemp(dir));
+	sts_world(w);
+	ok(fake_dns_answer(&w->dns, "a.test", DNS_T_MX, 0, 0,
+	    "10 mx1.a.test", NULL));
+	with_tiers(w, 8, dir);
+	d = run(w, "a.test", 0);
+	cr_assert_eq(d->mechanism, STSDANE_MECH_MTASTS);
+	cr_expect_leq(d->expires, (int64_t)T0, "expires %lld, policy's "
+	    "max_age kept", (long long)d->expires);
+	stsdane_decision_free(d);
+	cr_expect(!fake_cache_has(&w->cache, "ans/a.test"));
+
+	/* another process, a second later: the MX moved */
+	with_tiers(w, 8, dir);
+	w->clock.now = T0 + 1;
+	reset_counts(w);
+	ok(fake_dns_answer(&w->dns, "a.test", DNS_T_MX, 0, 300,
+	    "10 mx2.a.test", NULL));
+	d = run(w, "a.test", 0);
+	cr_expect_gt(w->dns.nasked, 0, "stale answer served from a tier");
+	cr_assert_gt(d->ndane, 0);
+	cr_expect_str_eq(d->dane[0].name, "mx2.a.test");
+	stsdane_decision_free(d);
+
+	world_free(w);
+	(void)snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Cache-only: what is remembered, or NOTFOUND without any DNS or HTTPS. */
+Test(decide_tiers, cache_only_never_goes_to_the_network)
+{
+	struct fake_env *w = world_new(1, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d = NULL;
+	char err[128];
+
+	sts_world(w);
+	with_tiers(w, 8, NULL);
+	cr_expect_eq(decide(&w->env, "a.test", STSDANE_QUERY_CACHE_ONLY, &d,
+	    err, sizeof(err)), STSDANE_ERR_NOTFOUND);
+	cr_expect_null(d);
+	cr_expect_eq(w->dns.nasked, 0);
+	cr_expect_eq(w->nget_dns, 0, "resolver set up");
+	cr_expect_eq(w->fetch.nstart, 0);
+
+	d = run(w, "a.test", 0);
+	stsdane_decision_free(d);
+	reset_counts(w);
+	d = NULL;
+	cr_expect_eq(decide(&w->env, "a.test", STSDANE_QUERY_CACHE_ONLY, &d,
+	    err, sizeof(err)), STSDANE_OK);
+	cr_assert_not_null(d);
+	cr_expect_eq(d->mechanism, STSDANE_MECH_MTASTS);
+	cr_expect_eq(w->dns.nasked, 0);
 	stsdane_decision_free(d);
 	world_free(w);
 }

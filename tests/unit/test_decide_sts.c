@@ -5,6 +5,7 @@
  * until it is fixed.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,8 +208,10 @@ static const struct sts_case sts_cases[] = {
 	    0, 0, STSDANE_PROBLEM_TXT_MISSING, 0, 0, 0},
 	{"TXT, none v=STSv1", txt_not_sts, STSDANE_MECH_NONE,
 	    STSDANE_MODE_NONE, 0, 0, STSDANE_PROBLEM_TXT_MISSING, 0, 0, 0},
+	/* every record of the set is examined: a malformed one is an error,
+	   never skipped as if it were not there */
 	{"TXT malformed rdata", txt_malformed_rdata, STSDANE_MECH_NONE,
-	    STSDANE_MODE_NONE, 0, 0, STSDANE_PROBLEM_TXT_MISSING, 0, 0, 0},
+	    STSDANE_MODE_NONE, 0, 0, STSDANE_PROBLEM_TXT_SYNTAX, 0, 0, 0},
 	{"two v=STSv1", txt_two, STSDANE_MECH_NONE, STSDANE_MODE_NONE, 0, 0,
 	    STSDANE_PROBLEM_TXT_MULTIPLE, 0, 0, 0},
 	{"bad id", txt_bad_id, STSDANE_MECH_NONE, STSDANE_MODE_NONE, 0, 0,
@@ -412,4 +415,36 @@ Test(decide_sts, null_mx)
 		stsdane_decision_free(d);
 		world_free(w);
 	}
+}
+
+/* 70 TXT records, the one v=STSv1 record last: none is dropped. */
+static void
+txt_many(struct fake_env *w)
+{
+	const char *recs[72];
+	char junk[70][16];
+	size_t i;
+
+	sts_world(w);
+	for (i = 0; i < 69; i++) {
+		(void)snprintf(junk[i], sizeof(junk[i]), "junk%zu", i);
+		recs[i] = junk[i];
+	}
+	recs[69] = "v=STSv1; id=abc";
+	recs[70] = NULL;
+	ok(fake_dns_answer_v(&w->dns, "_mta-sts.a.test", DNS_T_TXT, 0, 3600,
+	    recs));
+}
+
+Test(decide_sts, txt_set_has_no_cap)
+{
+	struct fake_env *w = world_new(0, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+
+	txt_many(w);
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->mechanism, STSDANE_MECH_MTASTS, "%s", d->reason);
+	cr_expect_str_eq(d->policy_id != NULL ? d->policy_id : "", "abc");
+	stsdane_decision_free(d);
+	world_free(w);
 }

@@ -32,6 +32,14 @@ static const struct mx_case mx_cases[] = {
 	{"a..b", "a..b", 0},
 	{".a", ".a", 0},
 
+	/* IDN: U-labels on either side compare as A-labels */
+	{"x.\xc3\xb1" "aca.com", "x.xn--aca-6ma.com", 1},
+	{"x.xn--aca-6ma.com", "x.\xc3\xb1" "aca.com", 1},
+	{"*.\xc3\xb1" "aca.com", "x.xn--aca-6ma.com", 1},
+	{"*.\xc3\x91" "ACA.com", "X.XN--ACA-6MA.COM", 1},
+	{"x.\xc3\xb1" "aca.com", "x.naca.com", 0},
+	{"a.\xff.com", "a.\xff.com", 0},
+
 	/* wildcards */
 	{"*.example.com", "a.example.com", 1},
 	{"*.example.com", "MX1.EXAMPLE.COM", 1},

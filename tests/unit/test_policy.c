@@ -139,6 +139,19 @@ static const struct policy_case policy_cases[] = {
 	{"mx wildcard ip", B(HDR "mode: enforce\nmx: *.192.0.2.1\n"
 	    "max_age: 5\n"), STSDANE_ERR_SYNTAX, 0, 0, NULL,
 	    "not a valid host name"},
+	/* IDN: U-labels are stored as A-labels; a bad label is named */
+	{"mx U-label", B(HDR "mode: enforce\nmx: \xc3\xb1" "aca.com\n"
+	    "max_age: 5\n"), STSDANE_OK, STSDANE_MODE_ENFORCE, 5,
+	    "xn--aca-6ma.com", NULL},
+	{"mx U-label upper case", B(HDR "mode: enforce\nmx: *.\xc3\x91"
+	    "ACA.com\nmax_age: 5\n"), STSDANE_OK, STSDANE_MODE_ENFORCE, 5,
+	    "*.xn--aca-6ma.com", NULL},
+	{"mx bad IDN bytes", B(HDR "mode: enforce\nmx: a.\xff\xfe.com\n"
+	    "max_age: 5\n"), STSDANE_ERR_SYNTAX, 0, 0, NULL,
+	    "label '?" "?' is not a valid IDN label"},
+	{"mx bad IDN label", B(HDR "mode: enforce\nmx: a\xe2\x80\x8d" "b.com"
+	    "\nmax_age: 5\n"), STSDANE_ERR_SYNTAX, 0, 0, NULL,
+	    "is not a valid IDN label"},
 	{"mx star", B(HDR "mode: enforce\nmx: *\nmax_age: 5\n"),
 	    STSDANE_ERR_SYNTAX, 0, 0, NULL, "mx '*' is not a valid host name"},
 	{"mx star dot", B(HDR "mode: enforce\nmx: *.\nmax_age: 5\n"),
@@ -353,4 +366,41 @@ Test(policy, not_terminated_and_small_err)
 	cr_expect_eq(stsdane_policy_parse(body, sizeof(body), NULL, NULL, 0),
 	    STSDANE_ERR_INVAL);
 	stsdane_policy_free(NULL);
+}
+
+/*
+ * Found by tests/fuzz (corpus/mx/crash-wildcard-too-long): "*." and 253
+ * characters was accepted, yet no host name (253 at most) can have a
+ * label in front of 253 characters, so the pattern matched nothing.
+ * 251 characters after "*." is the longest that can match.
+ */
+Test(policy, wildcard_rest_fits_a_host)
+{
+	char body[512], rest[254], host[256], err[SD_ERRLEN];
+	struct stsdane_policy *p = NULL;
+	size_t n, i;
+
+	for (n = 251; n <= 253; n++) {
+		/* labels of 49 letters and a final one, n characters in all */
+		for (i = 0; i < n; i++)
+			rest[i] = i % 50 == 49 ? '.' : 'a';
+		if (rest[n - 1] == '.')
+			rest[n - 1] = 'b';
+		rest[n] = '\0';
+		snprintf(body, sizeof(body), "version: STSv1\nmode: enforce\n"
+		    "max_age: 86400\nmx: *.%s\n", rest);
+		if (n == 251) {
+			cr_assert_eq(stsdane_policy_parse(body, strlen(body),
+			    &p, err, sizeof(err)), STSDANE_OK, "%s", err);
+			snprintf(host, sizeof(host), "a.%s", rest);
+			cr_expect_eq(strlen(host), 253);
+			cr_expect(stsdane_mx_match(p->mx[0], host));
+			stsdane_policy_free(p);
+			continue;
+		}
+		cr_expect_eq(stsdane_policy_parse(body, strlen(body), &p, err,
+		    sizeof(err)), STSDANE_ERR_SYNTAX, "%zu characters", n);
+		cr_expect(strstr(err, "can match no host name: more than 251 "
+		    "characters after '*.'") != NULL, "%s", err);
+	}
 }

@@ -388,7 +388,7 @@ run_session(const struct session_case *c)
 	cr_assert_eq(pthread_create(&th, NULL, serve, &f), 0);
 	h.name = sd_strdup("mx.example.test");
 	probe_session(NULL, d, "mx.example.test", sv[0], "client.test",
-	    c->step_ms, &h);
+	    c->step_ms, 60000, &h);
 	close(sv[0]);
 	pthread_join(th, NULL);
 
@@ -460,7 +460,7 @@ Test(probe, session_flood, .init = setup, .fini = teardown, .timeout = 30)
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	cr_assert_eq(pthread_create(&th, NULL, flood, &sv[1]), 0);
 	probe_session(NULL, d, "mx.example.test", sv[0], "client.test", 5000,
-	    &h);
+	    60000, &h);
 	close(sv[0]);
 	pthread_join(th, NULL);
 	cr_expect_str_eq(h.verdict, "connect-failed", "reason '%s'",
@@ -476,4 +476,110 @@ Test(probe, free_null)
 	stsdane_probe_free(NULL);
 	cr_expect_eq(stsdane_probe(NULL, "example.test", 0, NULL),
 	    STSDANE_ERR_INVAL);
+}
+
+/*
+ * Regression: each reply arrives just inside the step deadline.  With a
+ * fresh step_ms per reply such a server held one host for greeting +
+ * EHLO + STARTTLS + handshake steps; the session's budget now ends it.
+ */
+static void *
+just_in_time(void *arg)
+{
+	int fd = *(int *)arg;
+	char line[256];
+
+	usleep(700 * 1000);
+	send_all(fd, "220 mx\r\n");
+	while (read_line(fd, line, sizeof(line)) == 0) {
+		usleep(700 * 1000);
+		send_all(fd, "250-mx\r\n250 STARTTLS\r\n");
+	}
+	close(fd);
+	return NULL;
+}
+
+/* One session against server fn; h filled, the wall time returned. */
+static int64_t
+timed_session(void *(*fn)(void *), unsigned step_ms, unsigned budget_ms,
+    struct stsdane_probe_host *h)
+{
+	struct stsdane_decision *d = dane_decision(1);
+	pthread_t th;
+	int64_t t0, ms;
+	int sv[2];
+
+	memset(h, 0, sizeof(*h));
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(pthread_create(&th, NULL, fn, &sv[1]), 0);
+	t0 = sd_mono_ms();
+	probe_session(NULL, d, "mx.example.test", sv[0], "client.test",
+	    step_ms, budget_ms, h);
+	ms = sd_mono_ms() - t0;
+	shutdown(sv[0], SHUT_RDWR);
+	close(sv[0]);
+	pthread_join(th, NULL);
+	stsdane_decision_free(d);
+	return ms;
+}
+
+Test(probe, session_budget, .init = setup, .fini = teardown, .timeout = 30)
+{
+	struct stsdane_probe_host h;
+	int64_t ms = timed_session(just_in_time, 1000, 1500, &h);
+
+	cr_expect_str_eq(h.verdict, "timeout", "reason '%s'", h.reason);
+	cr_expect(strstr(h.reason, "the 1500 ms budget for this host is "
+	    "spent") != NULL, "reason '%s'", h.reason);
+	/* generous slack: this checks the bound, not the speed */
+	cr_expect(ms >= 1400 && ms < 4000, "took %lld ms", (long long)ms);
+	host_release(&h);
+}
+
+/*
+ * Regression: TLS warning alerts without end in place of a ServerHello.
+ * gnutls_handshake() returns a non-fatal error for each; the loop went
+ * round again without looking at the deadline.
+ */
+static void *
+alert_flood(void *arg)
+{
+	static const char alert[] = "\x15\x03\x03\x00\x02\x01\x64";
+	int fd = *(int *)arg;
+	char line[256], hello[4096];
+	int i;
+
+	send_all(fd, "220 mx\r\n");
+	if (read_line(fd, line, sizeof(line)) != 0) {
+		close(fd);
+		return NULL;
+	}
+	send_all(fd, "250-mx\r\n250 STARTTLS\r\n");
+	if (read_line(fd, line, sizeof(line)) != 0) {
+		close(fd);
+		return NULL;
+	}
+	send_all(fd, "220 go ahead\r\n");
+	if (recv(fd, hello, sizeof(hello), 0) <= 0) {
+		close(fd);
+		return NULL;
+	}
+	for (i = 0; i < 10000000; i++)
+		if (send(fd, alert, sizeof(alert) - 1, MSG_NOSIGNAL) <= 0)
+			break;
+	close(fd);
+	return NULL;
+}
+
+Test(probe, handshake_alert_flood, .init = setup, .fini = teardown,
+    .timeout = 30)
+{
+	struct stsdane_probe_host h;
+	int64_t ms = timed_session(alert_flood, 1000, 60000, &h);
+
+	cr_expect(strcmp(h.verdict, "timeout") == 0 ||
+	    strcmp(h.verdict, "tls-failed") == 0, "verdict '%s' reason '%s'",
+	    h.verdict, h.reason);
+	cr_expect(ms < 5000, "took %lld ms", (long long)ms);
+	host_release(&h);
 }

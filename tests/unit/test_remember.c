@@ -27,7 +27,7 @@ teardown(void)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/stsdane.ans", dir);
+	snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
 	unlink(path);
 	rmdir(dir);
 	(void)snprintf(dir, sizeof(dir), "/tmp/stsdane-rem-XXXXXX");

@@ -7,6 +7,7 @@
 
 #include "util.h"
 #include "tlsa.h"
+#include "test_certs.h"
 
 static unsigned char zeros[128];
 
@@ -21,10 +22,10 @@ static const struct usable_case usable_cases[] = {
 	{ 3, 1, 1, 32, 1, NULL },
 	{ 3, 0, 1, 32, 1, NULL },
 	{ 3, 1, 2, 64, 1, NULL },
-	{ 3, 0, 0, 100, 1, NULL },
+	{ 3, 0, 0, 100, 0, "the data is not a DER certificate" },
 	{ 2, 0, 1, 32, 1, NULL },
 	{ 2, 1, 2, 64, 1, NULL },
-	{ 2, 1, 0, 1, 1, NULL },
+	{ 2, 1, 0, 1, 0, "the data is not a DER SubjectPublicKeyInfo" },
 	{ 0, 1, 1, 32, 0, "usage 0 (PKIX-TA) is not usable for SMTP" },
 	{ 1, 1, 1, 32, 0, "usage 1 (PKIX-EE) is not usable for SMTP" },
 	{ 4, 1, 1, 32, 0, "usage 4 is unknown" },
@@ -73,6 +74,45 @@ Test(tlsa, exact_too_large)
 	free(big);
 }
 
+/*
+ * Exact data is usable only when it parses as what the selector says:
+ * 2 0 0 with a certificate, 3 1 0 with a SubjectPublicKeyInfo; the
+ * other way round, or truncated, it is not (as Postfix's parse_tlsa_rr).
+ */
+Test(tlsa, exact_data_must_parse)
+{
+	struct tcert c;
+	char err[SD_ERRLEN];
+	unsigned char *cert, *spki;
+	size_t clen, slen;
+
+	cr_assert_eq(tc_make(&c, NULL, "mx.example.test", NULL,
+	    time(NULL) - 60, time(NULL) + 3600, 0), 0);
+	cert = tc_tlsa_data(&c, 0, 0, &clen);
+	spki = tc_tlsa_data(&c, 1, 0, &slen);
+	cr_assert(cert != NULL && spki != NULL);
+	{
+		struct stsdane_tlsa ta = { 2, 0, 0, clen, cert };
+		struct stsdane_tlsa ee = { 3, 1, 0, slen, spki };
+		struct stsdane_tlsa ta_spki = { 2, 0, 0, slen, spki };
+		struct stsdane_tlsa ee_cert = { 3, 1, 0, clen, cert };
+		struct stsdane_tlsa cut = { 2, 0, 0, clen - 1, cert };
+
+		cr_expect_eq(tlsa_usable(&ta, err, sizeof(err)), 1, "%s", err);
+		cr_expect_eq(tlsa_usable(&ee, err, sizeof(err)), 1, "%s", err);
+		cr_expect_eq(tlsa_usable(&ta_spki, err, sizeof(err)), 0);
+		cr_expect_str_eq(err, "matching type 0 (Full): the data is "
+		    "not a DER certificate");
+		cr_expect_eq(tlsa_usable(&ee_cert, err, sizeof(err)), 0);
+		cr_expect_str_eq(err, "matching type 0 (Full): the data is "
+		    "not a DER SubjectPublicKeyInfo");
+		cr_expect_eq(tlsa_usable(&cut, err, sizeof(err)), 0);
+	}
+	free(cert);
+	free(spki);
+	tc_free(&c);
+}
+
 Test(tlsa, null_record)
 {
 	char err[SD_ERRLEN];
@@ -97,7 +137,8 @@ static const struct check_case check_cases[] = {
 	{ "3 1 1 01 23 45 67 89ab cdef0123456789ABCDEF0123456789abcdef"
 	  "0123456789abcdef", STSDANE_OK, NULL },
 	{ "2 0 2 " H32 H32, STSDANE_OK, NULL },
-	{ "3 0 0 3082", STSDANE_OK, NULL },
+	{ "3 0 0 3082", STSDANE_ERR_VERIFY, "not a DER certificate" },
+	{ "3 1 0 3082", STSDANE_ERR_VERIFY, "not a DER SubjectPublicKeyInfo" },
 	{ "003 001 001 " H32, STSDANE_OK, NULL },
 	/* well-formed but unusable */
 	{ "0 1 1 " H32, STSDANE_ERR_VERIFY,

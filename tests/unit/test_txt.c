@@ -2,9 +2,11 @@
  * test_txt.c - stsdane_txt_check(): the _mta-sts TXT record set
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
+#include "sts_txt.h"
 
 #define S(lit) {lit, sizeof(lit) - 1}
 
@@ -173,4 +175,68 @@ Test(txt, bad_arguments)
 	cr_expect_eq(stsdane_txt_check(recs, lens, 1, id, NULL, 0),
 	    STSDANE_OK);
 	cr_expect_str_eq(id, "a");
+}
+
+/* One TXT RDATA item holding text, split into character-strings. */
+static size_t
+txt_rdata(unsigned char *out, const char *text)
+{
+	size_t n = strlen(text), i, o = 0;
+
+	for (i = 0; i < n || i == 0; i += 255) {
+		size_t k = n - i > 255 ? 255 : n - i;
+
+		out[o++] = (unsigned char)k;
+		memcpy(out + o, text + i, k);
+		o += k;
+		if (n == 0)
+			break;
+	}
+	return o;
+}
+
+/*
+ * Regression: a second v=STSv1 record after many others, or after one
+ * too long to keep, is never dropped (the CLI stopped at 64 records, the
+ * library's TXT path at 16).
+ */
+Test(txt, rdata_no_cap)
+{
+	static unsigned char wire[200][6000];
+	const unsigned char *rd[200];
+	size_t rdlen[200], i;
+	char id[33], err[SD_ERRLEN], text[64];
+	static char big[5000];
+
+	for (i = 0; i < 199; i++) {
+		snprintf(text, sizeof(text), "junk%zu", i);
+		rdlen[i] = txt_rdata(wire[i], text);
+		rd[i] = wire[i];
+	}
+	rdlen[0] = txt_rdata(wire[0], "v=STSv1; id=one");
+	rdlen[199] = txt_rdata(wire[199], "v=STSv1; id=two");
+	rd[199] = wire[199];
+	cr_expect_eq(txt_check_rdata(rd, rdlen, 200, id, err, sizeof(err)),
+	    STSDANE_ERR_SYNTAX);
+	cr_expect(strstr(err, "2 records start with 'v=STSv1'") != NULL, "%s",
+	    err);
+
+	/* the only v=STSv1 record is the 200th */
+	rdlen[0] = txt_rdata(wire[0], "junk");
+	cr_expect_eq(txt_check_rdata(rd, rdlen, 200, id, err, sizeof(err)),
+	    STSDANE_OK, "%s", err);
+	cr_expect_str_eq(id, "two");
+
+	/* a long record that is not v=STSv1 is no reason to skip one */
+	memset(big, 'x', sizeof(big) - 1);
+	rdlen[1] = txt_rdata(wire[1], big);
+	rdlen[0] = txt_rdata(wire[0], "v=STSv1; id=one");
+	cr_expect_eq(txt_check_rdata(rd, rdlen, 200, id, err, sizeof(err)),
+	    STSDANE_ERR_SYNTAX);
+
+	/* malformed RDATA is an error, not a record to skip */
+	wire[5][0] = 200;
+	cr_expect_eq(txt_check_rdata(rd, rdlen, 200, id, err, sizeof(err)),
+	    STSDANE_ERR_SYNTAX);
+	cr_expect_str_eq(err, "TXT record 6 of 200 is malformed");
 }

@@ -322,7 +322,7 @@ make_decision(const struct vcase *c)
 		    r->mtype, &h->tlsa[i].len);
 		cr_assert_not_null(h->tlsa[i].data);
 		if (r->corrupt)
-			h->tlsa[i].data[h->tlsa[i].len / 2] ^= 0x01;
+			h->tlsa[i].data[h->tlsa[i].len - 1] ^= 0x01;
 		h->ntlsa = i + 1;
 	}
 	return d;

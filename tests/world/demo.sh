@@ -5,8 +5,8 @@
 #	BUILD=build sh tests/world/demo.sh
 # DESCRIPTION
 #	Starts tests/world/world.sh, asks $BUILD/sts-dane-query (text output)
-#	about six domains that show the interesting outcomes, and stops the
-#	world again.  See tests/world/SCENARIOS.md for every domain.
+#	about six domains that show the interesting outcomes, audits one
+#	(--audit), and stops the world again.  See tests/world/SCENARIOS.md for every domain.
 # DIAGNOSTICS
 #	Exit 0 with the reason when the world cannot exist here (not root):
 #	the demo is skipped, not failed.
@@ -44,4 +44,9 @@ show notxt.test "no policy at all"
 show dane-ee.test "DNSSEC-signed MX with DANE-EE TLSA: DANE wins"
 show dane-bogus.test "TLSA with a broken signature: defer"
 show wrongname.test "policy host with the wrong certificate: no policy (RFC 8461)"
+
+echo
+echo "=== dane-sts.test: the domain owner's audit, every layer at once"
+sh "$WORLD" exec "$CLI" -c "$BUILD/world/stsdane.conf" --audit dane-sts.test
+echo "(exit $?)"
 exit 0

@@ -20,12 +20,17 @@
 #	127.0.2.N:25	Exim receivers (DANE and MTA-STS MX hosts)
 #	127.0.3.N:25	Exim receivers of the Exim end-to-end scenarios
 #			(tests/world/exim-world.sh)
+#	127.0.5.N:25	Exim receivers of the audit scenarios, some also on
+#			fd00:5::N (tests/world/audit-world.sh)
 #
 #	STSDANE_WORLD_NS names another namespace, so that two worlds (two
 #	BUILD directories) can run side by side.  STSDANE_NS_PREFIX (default
 #	'stsdane') is the first part of every default namespace name the
 #	test runners use (PREFIX-world, PREFIX-e2e, PREFIX-bench,
 #	PREFIX-anywhere), so that two checkouts can run their suites at once.
+#
+#	STSDANE_WORLD_SCALE=N (N > 0) adds N synthetic MTA-STS domains,
+#	dN.scale.test (tests/world/scale-world.sh).
 #
 #	STSDANE_WORLD_DELAY_MS=N (N > 0) gives the world a round-trip time of
 #	N ms, for the cold-decision benchmark (tests/bench/delay_proxy.py):
@@ -259,7 +264,10 @@ make_pki() {
 	# DANE-TA: the server presents its chain up to the trust anchor.
 	cat "$W/pki/rx-ta.pem" "$W/pki/daneta.pem" > "$W/pki/rx-ta.chain.pem"
 	exim_world_pki || return 1
+	tlsrpt_world_pki || return 1
 	cache_world_pki || return 1
+	audit_world_pki || return 1
+	scale_world_pki || return 1
 }
 
 # ---------------------------------------------------------------- DNS
@@ -285,8 +293,14 @@ done
 . "$HERE/exim-world.sh"
 # The cache scenarios (tests/integration/run.sh): versioned zones.
 . "$HERE/cache-world.sh"
+# The TLS-RPT scenarios (tests/e2e/tlsrpt.sh): 127.0.6.N, rpt-*.test.
+. "$HERE/tlsrpt-world.sh"
 # The Postfix end-to-end scenarios (tests/postfix): wildcard depth.
 . "$HERE/postfix-world.sh"
+# The audit scenarios (tests/integration/audit.sh).
+. "$HERE/audit-world.sh"
+# Synthetic domains for the benchmarks at scale (STSDANE_WORLD_SCALE=N).
+. "$HERE/scale-world.sh"
 
 ID=20240101T000000
 
@@ -460,8 +474,11 @@ write_zones() {
 		echo "ns.lame.test. A $LAME_ADDR"
 	} >> "$z"
 	exim_world_zones "$z"
+	tlsrpt_world_zones "$z"
 	cache_world_zones "$z"
 	postfix_world_zones "$z"
+	audit_world_zones "$z"
+	scale_world_zones "$z"
 }
 
 # sign ZONE [INCEPTION EXPIRATION]: key, signed zone, DS into $W/dns/ds.
@@ -508,12 +525,14 @@ make_dns() {
 	cat "$W/dns/dane-expired.test.ds" >> "$W/dns/test.zone"
 	exim_world_sign || return 1
 	cache_world_sign || return 1
+	scale_world_sign || return 1
 	sign test || return 1
 	cp "$W/dns/test.ds" "$W/test.anchor"
 	corrupt_rrsig "$W/dns/dane-bogus.test.signed" \
 	    _25._tcp.mx.dane-bogus.test. TLSA
 	corrupt_rrsig "$W/dns/bogus-sts.test.signed" \
 	    _mta-sts.bogus-sts.test. TXT
+	audit_world_corrupt
 	# Unsigned children are served as written.
 	for child in dane-insecure dane-insecmx; do
 		cp "$W/dns/$child.test.zone" "$W/dns/$child.test.signed"
@@ -548,6 +567,7 @@ EOF
 		done
 		exim_world_nsd_zones
 		cache_world_nsd_zones
+		scale_world_nsd_zones
 	} > "$W/nsd/nsd.conf"
 	# The lame server: same settings, no zones, another address.
 	sed -e "s/ip-address: .*/ip-address: $LAME_ADDR/" \
@@ -622,7 +642,10 @@ make_www() {
 	done
 	std_policy testing.test testing
 	exim_world_www
+	tlsrpt_world_www
 	cache_world_www
+	audit_world_www
+	scale_world_www
 	std_policy none.test none
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.crlf.test\r\nmax_age: 86400\r\n' |
 	    policy crlf.test
@@ -714,8 +737,11 @@ EOF
 		vhost mta-sts.expired.test expired expired.test ""
 		vhost mta-sts.unknownca.test unknownca unknownca.test ""
 		exim_world_vhosts
+		tlsrpt_world_vhosts
 		cache_world_vhosts
 		postfix_world_vhosts
+		audit_world_vhosts
+		scale_world_vhosts
 		echo "}"
 	} > "$W/nginx/nginx.conf"
 }
@@ -808,7 +834,9 @@ make_receivers() {
 	make_receiver rx-sts $RX_STS mx.enforce.test yes "$p/rx-sts.pem" \
 	    "$p/rx-sts.key" $STS_DOMAINS wild.test
 	exim_world_receivers
+	tlsrpt_world_receivers
 	postfix_world_receivers
+	audit_world_receivers
 }
 
 # ---------------------------------------------------------------- versions
@@ -1022,6 +1050,7 @@ world_start() {
 	    skip "cannot create network namespace '$NS'"
 	in_ns ip link set lo up || fail_start "cannot bring up lo in '$NS'"
 	in_ns sysctl -qw net.ipv4.ip_unprivileged_port_start=0 2>/dev/null
+	audit_world_net
 
 	make_pki || fail_start "certificate generation failed (certtool)"
 	make_dns || fail_start "zone signing failed (ldns)"
@@ -1076,6 +1105,8 @@ world_start() {
 		    "check that user Debian-exim can reach $W/$rx (log, spool, certificates)" \
 		    listening "$a:25" || fail_start "giving up"
 	done
+	audit_world_start || fail_start "giving up"
+	tlsrpt_world_servers || fail_start "giving up"
 	echo "stsdane world: up in namespace '$NS' (state in $W)"
 }
 

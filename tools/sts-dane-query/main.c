@@ -8,6 +8,8 @@
  *	sts-dane-query [--json] --check-txt RECORD...
  *	sts-dane-query [--json] --check-tlsa 'U S M HEX'
  *	sts-dane-query -c FILE --check-config
+ *	sts-dane-query [-c FILE] [--json] --audit [--warn-days N] DOMAIN
+ *	sts-dane-query [--json] --check-tlsrpt RECORD...
  * DESCRIPTION
  *	A debugging tool for mail administrators.  It loads the same module
  *	an MTA loads (stsdane.so) and reaches the library only through its
@@ -19,7 +21,9 @@
  *	decision is tempfail (the sender must defer); 4 internal error.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_audit.h"
 #include "json.h"
+#include "progress.h"
 #include "stsdane.h"
+#include "tlsrpt.h"
 
 #ifndef STSDANE_PKGLIBDIR
 #define STSDANE_PKGLIBDIR "/usr/local/lib/stsdane"
@@ -42,6 +49,8 @@
 #define EX_USAGE 2
 #define EX_TEMPFAIL 3
 #define EX_INTERNAL 4
+
+#define POLICY_MAX 65536	/* RFC 8461 3.3, as the library bounds it */
 
 static const struct stsdane_plugin *P;
 
@@ -60,9 +69,17 @@ struct options {
 	const char *cache_flush;
 	int all;
 	int refresh;
+	int quiet;
 	long long within;
 	const char *sets[32];
 	int nsets;
+	int audit;
+	unsigned warn_days;
+	int check_tlsrpt;
+	int tlsrpt_list;
+	int tlsrpt_send;
+	const char *dry_run;
+	const char *day;
 };
 
 static void
@@ -73,11 +90,16 @@ usage(FILE *fp)
 "       sts-dane-query [options] --probe DOMAIN  decide, then test each MX\n"
 "       sts-dane-query --check-policy FILE|- [--mx HOST]\n"
 "       sts-dane-query --check-txt RECORD...\n"
+"       sts-dane-query [-c FILE] --audit [--warn-days N] DOMAIN\n"
+"       sts-dane-query --check-tlsrpt RECORD...\n"
 "       sts-dane-query --check-tlsa 'USAGE SELECTOR MTYPE HEX'\n"
 "       sts-dane-query -c FILE --check-config\n"
 "       sts-dane-query [-c FILE] [--json] --cache-list\n"
 "       sts-dane-query [-c FILE] --cache-flush DOMAIN|--all\n"
-"       sts-dane-query [-c FILE] --refresh [--within SECONDS]\n"
+"       sts-dane-query [-c FILE] --refresh [--within SECONDS] [--quiet]\n"
+"       sts-dane-query [-c FILE] [--json] --tlsrpt-list [--day YYYY-MM-DD]\n"
+"       sts-dane-query [-c FILE] --tlsrpt-send [--dry-run DIR]\n"
+"                      [--day YYYY-MM-DD]\n"
 "\n"
 "options:\n"
 "  -c, --config FILE   configuration file (default " STSDANE_SYSCONFDIR
@@ -89,6 +111,8 @@ usage(FILE *fp)
 "      --mx HOST       with --check-policy: does the policy allow HOST?\n"
 "      --module PATH   the stsdane module to load\n"
 "      --within SECS   with --refresh: entries expiring this soon (86400)\n"
+"      --warn-days N   with --audit: certificates expiring this soon (21)\n"
+"      --quiet         with --refresh: only failures and the summary\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version of the tool and of the module\n"
 "\n"
@@ -434,25 +458,41 @@ cmd_probe(const struct options *o, const char *domain)
 	return rc;
 }
 
-/* Read a whole file (or stdin) up to a bound; the parser rejects more. */
+/*
+ * Read a whole file (or stdin) up to max bytes.  NULL with errno set when
+ * it cannot be read (a directory gives EISDIR); *toobig is set when there
+ * was more than max, and then *len is max + 1 and the rest is unread.
+ */
 static char *
-read_all(const char *path, size_t max, size_t *len)
+read_all(const char *path, size_t max, size_t *len, int *toobig)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *buf;
 	size_t n;
+	int e;
 
+	*toobig = 0;
 	if (fp == NULL)
 		return NULL;
 	buf = malloc(max + 2);
 	if (buf == NULL) {
 		if (fp != stdin)
 			fclose(fp);
+		errno = ENOMEM;
 		return NULL;
 	}
 	n = fread(buf, 1, max + 1, fp);
+	if (ferror(fp)) {
+		e = errno != 0 ? errno : EIO;
+		if (fp != stdin)
+			fclose(fp);
+		free(buf);
+		errno = e;
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
+	*toobig = n > max;
 	if (fp != stdin)
 		fclose(fp);
 	return buf;
@@ -466,15 +506,23 @@ cmd_check_policy(const struct options *o)
 	struct json j;
 	size_t len = 0, i;
 	char *body;
-	int rc, match = 0;
+	int rc, match = 0, toobig;
 
-	body = read_all(o->check_policy, 65536, &len);
+	errno = 0;
+	body = read_all(o->check_policy, POLICY_MAX, &len, &toobig);
 	if (body == NULL) {
-		fprintf(stderr, "sts-dane-query: cannot read '%s'\n",
-		    o->check_policy);
+		fprintf(stderr, "sts-dane-query: cannot read '%s': %s\n",
+		    o->check_policy, strerror(errno));
 		return EX_USAGE;
 	}
-	rc = P->policy_parse(body, len, &pol, err, sizeof(err));
+	if (toobig) {
+		/* the rest was never read: do not guess its length */
+		rc = STSDANE_ERR_SYNTAX;
+		snprintf(err, sizeof(err), "policy is more than %d bytes "
+		    "long", POLICY_MAX);
+	} else {
+		rc = P->policy_parse(body, len, &pol, err, sizeof(err));
+	}
 	free(body);
 	if (rc == STSDANE_OK && o->mx != NULL)
 		for (i = 0; i < pol->nmx && !match; i++)
@@ -521,17 +569,22 @@ cmd_check_policy(const struct options *o)
 static int
 cmd_check_txt(const struct options *o, char **recs, int n)
 {
-	size_t lens[64];
+	size_t *lens;
 	char id[33] = "", err[512] = "";
 	struct json j;
 	int i, rc;
 
-	if (n > 64)
-		n = 64;
+	/* every record counts: dropping some could hide a second v=STSv1 */
+	lens = calloc((size_t)n, sizeof(*lens));
+	if (lens == NULL) {
+		fprintf(stderr, "sts-dane-query: out of memory\n");
+		return EX_INTERNAL;
+	}
 	for (i = 0; i < n; i++)
 		lens[i] = strlen(recs[i]);
 	rc = P->txt_check((const char *const *)recs, lens, (size_t)n, id, err,
 	    sizeof(err));
+	free(lens);
 	if (rc == STSDANE_ERR_NOTFOUND && err[0] == '\0')
 		snprintf(err, sizeof(err), "no record starts with 'v=STSv1'");
 	if (o->json) {
@@ -679,35 +732,52 @@ static void
 refreshed(void *arg, const char *domain, int rc,
     const struct stsdane_decision *d)
 {
-	int *failures = arg;
+	char what[600] = "";
 
-	if (rc != STSDANE_OK || d == NULL) {
-		(*failures)++;
-		printf("%s: error\n", domain);
-		return;
-	}
-	printf("%s: %s %s%s (%s)\n", domain, P->mechanism_name(d->mechanism),
-	    P->mode_name(d->mode), d->tempfail ? " tempfail" : "",
-	    d->reason != NULL ? d->reason : "");
+	if (rc == STSDANE_OK && d != NULL)
+		(void)snprintf(what, sizeof(what), "%s %s%s (%s)",
+		    P->mechanism_name(d->mechanism), P->mode_name(d->mode),
+		    d->tempfail ? " tempfail" : "",
+		    d->reason != NULL ? d->reason : "");
+	progress_step(arg, domain, rc != STSDANE_OK || d == NULL, what);
 }
 
 static int
 cmd_refresh(const struct options *o)
 {
 	stsdane_ctx *ctx = open_ctx(o);
-	size_t n = 0;
-	int rc, failures = 0;
+	struct progress pr;
+	size_t n = 0, total = 0;
+	int rc;
 
 	if (ctx == NULL)
 		return EX_USAGE;
-	rc = P->cache_refresh(ctx, o->within, refreshed, &failures, &n);
+	if (P->size >= offsetof(struct stsdane_plugin, cache_expiring) +
+	    sizeof(P->cache_expiring) &&
+	    P->cache_expiring != NULL)
+		(void)P->cache_expiring(ctx, o->within, &total);
+	progress_start(&pr, total, o->quiet, stderr);
+	rc = P->cache_refresh(ctx, o->within, refreshed, &pr, &n);
 	if (rc != STSDANE_OK)
 		fprintf(stderr, "sts-dane-query: %s\n", P->error(ctx));
 	else
-		printf("refreshed %zu domains, %d errors\n", n, failures);
+		progress_end(&pr);
 	P->close(ctx);
-	return rc != STSDANE_OK ? EX_USAGE : failures ? EX_INTERNAL :
+	return rc != STSDANE_OK ? EX_USAGE : pr.errors ? EX_INTERNAL :
 	    EX_DECIDED;
+}
+
+static int
+cmd_audit(const struct options *o, const char *domain)
+{
+	stsdane_ctx *ctx = open_ctx(o);
+	int rc;
+
+	if (ctx == NULL)
+		return EX_USAGE;
+	rc = cli_audit(P, ctx, domain, o->json, o->warn_days);
+	P->close(ctx);
+	return rc;
 }
 
 int
@@ -715,7 +785,9 @@ main(int argc, char **argv)
 {
 	enum { O_CHECK_CONFIG = 256, O_CHECK_POLICY, O_CHECK_TXT,
 	    O_CHECK_TLSA, O_MX, O_MODULE, O_PROBE, O_CACHE_LIST,
-	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN };
+	    O_CACHE_FLUSH, O_ALL, O_REFRESH, O_WITHIN, O_AUDIT, O_WARN_DAYS,
+	    O_CHECK_TLSRPT, O_QUIET, O_TLSRPT_LIST, O_TLSRPT_SEND, O_DRY_RUN,
+	    O_DAY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 'o' },
@@ -735,6 +807,14 @@ main(int argc, char **argv)
 		{ "all", no_argument, NULL, O_ALL },
 		{ "refresh", no_argument, NULL, O_REFRESH },
 		{ "within", required_argument, NULL, O_WITHIN },
+		{ "audit", no_argument, NULL, O_AUDIT },
+		{ "warn-days", required_argument, NULL, O_WARN_DAYS },
+		{ "check-tlsrpt", no_argument, NULL, O_CHECK_TLSRPT },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "tlsrpt-list", no_argument, NULL, O_TLSRPT_LIST },
+		{ "tlsrpt-send", no_argument, NULL, O_TLSRPT_SEND },
+		{ "dry-run", required_argument, NULL, O_DRY_RUN },
+		{ "day", required_argument, NULL, O_DAY },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
@@ -770,6 +850,11 @@ main(int argc, char **argv)
 		    ""; break;
 		case O_ALL: o.all = 1; break;
 		case O_REFRESH: o.refresh = 1; break;
+		case O_QUIET: o.quiet = 1; break;
+		case O_TLSRPT_LIST: o.tlsrpt_list = 1; break;
+		case O_TLSRPT_SEND: o.tlsrpt_send = 1; break;
+		case O_DRY_RUN: o.dry_run = optarg; break;
+		case O_DAY: o.day = optarg; break;
 		case O_WITHIN: {
 			char *end = NULL;
 
@@ -780,6 +865,22 @@ main(int argc, char **argv)
 				    optarg);
 				return EX_USAGE;
 			}
+			break;
+		}
+		case O_AUDIT: o.audit = 1; break;
+		case O_CHECK_TLSRPT: o.check_tlsrpt = 1; break;
+		case O_WARN_DAYS: {
+			char *end = NULL;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || v < 1 ||
+			    v > 3650) {
+				fprintf(stderr, "sts-dane-query: --warn-days "
+				    "'%s' is not a number of days (1-3650)\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			o.warn_days = (unsigned)v;
 			break;
 		}
 		default: usage(stderr); return EX_USAGE;
@@ -802,6 +903,17 @@ main(int argc, char **argv)
 		return cmd_cache_list(&o);
 	if (o.refresh)
 		return cmd_refresh(&o);
+	if (o.tlsrpt_list || o.tlsrpt_send) {
+		stsdane_ctx *ctx = open_ctx(&o);
+		int rc;
+
+		if (ctx == NULL)
+			return EX_USAGE;
+		rc = o.tlsrpt_list ? cmd_tlsrpt_list(P, ctx, o.day, o.json) :
+		    cmd_tlsrpt_send(P, ctx, o.day, o.dry_run);
+		P->close(ctx);
+		return rc;
+	}
 	if (o.cache_flush != NULL) {
 		if (o.cache_flush[0] == '\0' && !o.all && optind < argc)
 			o.cache_flush = argv[optind++];
@@ -820,10 +932,21 @@ main(int argc, char **argv)
 		}
 		return cmd_check_txt(&o, argv + optind, argc - optind);
 	}
+	if (o.check_tlsrpt) {
+		if (optind >= argc) {
+			fprintf(stderr, "sts-dane-query: --check-tlsrpt needs "
+			    "at least one RECORD\n");
+			return EX_USAGE;
+		}
+		return cli_check_tlsrpt(P, o.json, argv + optind,
+		    argc - optind);
+	}
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (o.audit)
+		return cmd_audit(&o, argv[optind]);
 	if (o.probe)
 		return cmd_probe(&o, argv[optind]);
 	return cmd_query(&o, argv[optind]);

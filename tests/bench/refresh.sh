@@ -1,0 +1,131 @@
+#!/bin/sh
+# NAME
+#	refresh.sh - make bench-scale, refresh step: --refresh of many
+#	synthetic domains through a world with a 50 ms round-trip time
+# SYNOPSIS
+#	BUILD=build sh tests/bench/refresh.sh
+# DESCRIPTION
+#	A measurement, not a test: prints each figure with its goal and
+#	PASS or MISS, and exits 0 whether the goals are met or not.
+#
+#	Starts a world (namespace PREFIX-scale) with STSDANE_WORLD_SCALE=N
+#	synthetic MTA-STS domains (tests/world/scale-world.sh) behind the
+#	delaying proxy (STSDANE_WORLD_DELAY_MS, tests/bench/delay_proxy.py),
+#	fills a cache with a policy for each of them through the cache
+#	layer (bench-scale fill), and times "sts-dane-query --refresh
+#	--quiet" over all of them, with its peak RSS (/usr/bin/time).
+#	While it runs, bench-scale measure takes cached decisions in fresh
+#	processes against the same cache every few seconds: the latency a
+#	delivery sees during a refresh.
+#
+#	The goal is 1.3 x (domains x dependent chain / concurrency), the
+#	chain being the five dependent round trips of a cold MTA-STS
+#	decision (MX+TXT, A+AAAA of the policy host, TCP, TLS 1.3, HTTP;
+#	target 4 of docs/performance.md).
+#
+#	Environment:
+#	  BUILD               build directory (default 'build')
+#	  REFRESH_N           domains (default 100000)
+#	  REFRESH_CONCURRENCY refresh_concurrency (default 64)
+#	  REFRESH_DELAY_MS    round-trip time (default 50)
+# FILES
+#	$BUILD/bench/refresh.txt   the rows, as printed
+# DIAGNOSTICS
+#	Exit 0 when it ran, 1 when it could not, 77 when the world cannot
+#	exist here.
+# SEE ALSO
+#	tests/bench/scale.sh, docs/performance.md
+
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+BUILD=$(cd "$BUILD" && pwd)
+N=${REFRESH_N:-100000}
+CONC=${REFRESH_CONCURRENCY:-64}
+DELAY=${REFRESH_DELAY_MS:-50}
+NS=${STSDANE_NS_PREFIX:-stsdane}-scale
+WB=$BUILD/scale-world
+WORLD=$ROOT/tests/world/world.sh
+P=$BUILD/tests/bench-scale
+MINT=$BUILD/tests/mint-certs
+OUT=$BUILD/bench
+DIR=$WB/cache
+mkdir -p "$OUT" "$WB"
+: > "$OUT/refresh.txt"
+
+world() {
+	STSDANE_WORLD_NS=$NS BUILD=$WB STSDANE_WORLD_DELAY_MS=$DELAY \
+	    STSDANE_WORLD_SCALE=$N STSDANE_MINT_CERTS=$MINT \
+	    sh "$WORLD" "$@"
+}
+row() { printf '%-62s | %-44s | %-18s | %s\n' "$1" "$2" "$3" "$4" |
+    tee -a "$OUT/refresh.txt"; }
+SAMPLER=
+cleanup() {
+	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+	world stop >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+t0=$(date +%s)
+started=$(world start 2>&1)
+rc=$?
+if [ $rc -ne 0 ]; then
+	echo "$started"
+	exit "$rc"
+fi
+echo "world with $N synthetic domains up in $(( $(date +%s) - t0 )) s;" \
+    "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$DIR" && mkdir -p "$DIR"
+"$P" fill "$DIR" 0 "$N" || { echo "refresh: fill failed" >&2; exit 1; }
+CONF=$WB/world/stsdane-delay.conf
+
+# Cached decisions in fresh processes while the refresh runs.
+w=10000
+[ "$w" -gt "$N" ] && w=$N
+(
+	while :; do
+		"$P" measure "$DIR" "$N" "$w" 50 2>/dev/null | grep '^fresh'
+		sleep 2
+	done
+) > "$OUT/refresh-latency.txt" &
+SAMPLER=$!
+
+start=$(date +%s.%N)
+world exec /usr/bin/time -f 'maxrss_kib=%M' -o "$OUT/refresh-time.txt" \
+    "$BUILD/sts-dane-query" -c "$CONF" -o cache_path="$DIR" \
+    -o refresh_concurrency="$CONC" --refresh --within 1000000 --quiet \
+    > "$OUT/refresh-out.txt" 2> "$OUT/refresh-err.txt"
+rrc=$?
+end=$(date +%s.%N)
+kill "$SAMPLER" 2>/dev/null
+wait "$SAMPLER" 2>/dev/null
+SAMPLER=
+
+took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+goal=$(awk -v n="$N" -v d="$DELAY" -v c="$CONC" \
+    'BEGIN { printf "%.1f", 1.3 * n * 5 * d / 1000 / c }')
+summary=$(tail -1 "$OUT/refresh-out.txt")
+errors=$(echo "$summary" | sed -n 's/.*domains, \([0-9]*\) errors.*/\1/p')
+rss=$(sed -n 's/^maxrss_kib=//p' "$OUT/refresh-time.txt")
+row "refresh of $N domains, $CONC at once, ${DELAY} ms RTT" \
+    "$took s (${summary:-exit $rrc})" "<= $goal s" \
+    "$(awk -v a="$took" -v b="$goal" 'BEGIN { print (a <= b ? "PASS" : "MISS") }')"
+row "refresh errors" "${errors:-?} (exit $rrc)" "0" \
+    "$([ "${errors:-1}" = 0 ] && echo PASS || echo MISS)"
+row "refresh peak RSS (VmHWM)" \
+    "$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
+    "(stated)" "-"
+lat=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "=");
+	if (kv[1] == "p50_us") p50[n] = kv[2]; if (kv[1] == "p99_us") p99[n] = kv[2] }
+	n++ }
+	END { if (n == 0) { print "none"; exit }
+	m50 = 0; m99 = 0
+	for (i = 0; i < n; i++) { if (p50[i] > m50) m50 = p50[i]; if (p99[i] > m99) m99 = p99[i] }
+	printf "%d samples: worst p50 %.1f us, worst p99 %.1f us", n, m50, m99 }' \
+    "$OUT/refresh-latency.txt")
+row "cached decision, fresh process, during the refresh" "$lat" \
+    "(no long lock)" "-"
+head -5 "$OUT/refresh-err.txt"
+exit 0
