@@ -34,7 +34,7 @@
 #	  7  recording one TLS-RPT session (docs/tlsrpt.md): the first
 #	     record of a fresh process that has made one cached decision,
 #	     as a delivery records after it, and of one that has not
-#	  7  the shared tier on Redis: a decision from it in a fresh
+#	  8  the shared tier on Redis: a decision from it in a fresh
 #	     context, and 32 processes on two cache directories sharing it
 #	  4  cold decisions in a world with a 50 ms round-trip time
 #	     (STSDANE_WORLD_DELAY_MS, tests/bench/delay_proxy.py), against
