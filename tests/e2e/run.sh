@@ -82,16 +82,7 @@ world() {
 	env STSDANE_WORLD_NS="$NS" BUILD="$E" sh "$ROOT/tests/world/world.sh" "$@"
 }
 
-started=$(world start 2>&1)
-rc=$?
-if [ $rc -eq 77 ]; then
-	skip_all "$started"
-elif [ $rc -ne 0 ]; then
-	echo "$started"
-	echo "FAIL - world: the local world did not start (exit $rc)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+world_up world
 cleanup() {
 	[ "${STSDANE_E2E_KEEP:-0}" = 1 ] || world stop >/dev/null 2>&1
 }

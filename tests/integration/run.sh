@@ -43,20 +43,7 @@ command -v jq >/dev/null 2>&1 || {
 	exit 0
 }
 
-started=$(sh "$WORLD" start 2>&1)
-rc=$?
-if [ $rc -eq 77 ]; then
-	echo "$started"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-if [ $rc -ne 0 ]; then
-	echo "$started"
-	notok world "the local world did not start (exit $rc)"
-	sh "$WORLD" stop >/dev/null 2>&1
-	summary
-	exit 1
-fi
+world_up sh "$WORLD"
 trap 'sh "$WORLD" stop >/dev/null 2>&1' EXIT
 trap 'exit 130' HUP INT PIPE TERM
 
