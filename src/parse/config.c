@@ -90,7 +90,6 @@
 
 #define CONFIG_LINE_MAX 4096
 #define CONFIG_FILE_MAX (1024 * 1024)	/* bytes; far beyond any real file */
-#define QUOTE_MAX 64
 
 #define DEFAULT_DNS_TIMEOUT_MS 5000u
 #define DEFAULT_FETCH_TIMEOUT_MS 5000u
@@ -199,24 +198,6 @@ static const unsigned *
 uint_field_c(const struct settings *s, const struct key_def *k)
 {
 	return (const unsigned *)(const void *)((const char *)s + k->off);
-}
-
-/* A printable, bounded copy of an untrusted value for a message. */
-static void
-quote(char *dst, size_t dstlen, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i < QUOTE_MAX && i + 4 < dstlen; i++) {
-		int c = (unsigned char)src[i];
-
-		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (src[i] != '\0' && i + 4 <= dstlen) {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
 }
 
 void
@@ -362,7 +343,7 @@ parse_resolver(const char *v, char *err, size_t errlen)
 	}
 	while (v[i] != '\0') {
 		char tok[INET6_ADDRSTRLEN + 8];
-		char q[QUOTE_MAX + 4];
+		char q[SD_QUOTE_LEN];
 		unsigned char addr[16];
 		size_t start, tlen;
 		char *at;
@@ -379,14 +360,14 @@ parse_resolver(const char *v, char *err, size_t errlen)
 		if (tlen >= sizeof(tok)) {
 			sd_snprintf(tok, sizeof(tok), "%.*s", (int)tlen,
 			    v + start);
-			quote(q, sizeof(q), tok);
+			sd_quote(q, sizeof(q), tok, strlen(tok));
 			sd_snprintf(err, errlen,
 			    "resolver: '%s' is not an IP address", q);
 			goto fail;
 		}
 		memcpy(tok, v + start, tlen);
 		tok[tlen] = '\0';
-		quote(q, sizeof(q), tok);
+		sd_quote(q, sizeof(q), tok, strlen(tok));
 		at = strchr(tok, '@');
 		if (at != NULL) {
 			unsigned port;
@@ -516,7 +497,7 @@ int
 shared_url_parse(const char *v, struct shared_url *u, char *err,
     size_t errlen)
 {
-	char q[QUOTE_MAX + 4];
+	char q[SD_QUOTE_LEN];
 	const char *qm;
 	size_t n;
 
@@ -527,7 +508,7 @@ shared_url_parse(const char *v, struct shared_url *u, char *err,
 	if (strncmp(v, "unix:/", 6) != 0) {
 		/* no '@': nothing secret to quote */
 		if (strchr(v, '@') == NULL)
-			quote(q, sizeof(q), v);
+			sd_quote(q, sizeof(q), v, strlen(v));
 		else
 			(void)sd_strlcpy(q, "...", sizeof(q));
 		sd_snprintf(err, errlen, "shared_cache: '%s' is neither "
@@ -597,7 +578,7 @@ settings_set(struct settings *s, const char *key, const char *value,
     char *err, size_t errlen)
 {
 	const struct key_def *k;
-	char q[QUOTE_MAX + 4];
+	char q[SD_QUOTE_LEN];
 	unsigned u;
 
 	if (err != NULL && errlen > 0)
@@ -608,13 +589,13 @@ settings_set(struct settings *s, const char *key, const char *value,
 	}
 	k = find_key(key);
 	if (k == NULL) {
-		quote(q, sizeof(q), key);
+		sd_quote(q, sizeof(q), key, strlen(key));
 		sd_snprintf(err, errlen, "unknown key '%s'", q);
 		return -1;
 	}
 	if (value == NULL)
 		value = "";
-	quote(q, sizeof(q), value);
+	sd_quote(q, sizeof(q), value, strlen(value));
 
 	switch (k->kind) {
 	case KIND_RESOLVER: {
@@ -742,7 +723,7 @@ static int
 load_line(struct settings *s, char *line, char *err, size_t errlen)
 {
 	char *key, *eq, *value, *end;
-	char q[QUOTE_MAX + 4];
+	char q[SD_QUOTE_LEN];
 
 	key = line;
 	while (is_space((unsigned char)*key))
@@ -751,7 +732,7 @@ load_line(struct settings *s, char *line, char *err, size_t errlen)
 		return 0;
 	eq = strchr(key, '=');
 	if (eq == NULL) {
-		quote(q, sizeof(q), key);
+		sd_quote(q, sizeof(q), key, strlen(key));
 		sd_snprintf(err, errlen, "expected 'key = value', found '%s'",
 		    q);
 		return -1;

@@ -49,7 +49,6 @@
 
 #include "util.h"
 
-#define QUOTE_MAX 64		/* bytes of a bad value shown in messages */
 
 struct parse_state {
 	struct stsdane_policy *p;
@@ -71,32 +70,6 @@ is_alnum(int c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	    (c >= '0' && c <= '9');
-}
-
-/*
- * Make a bounded, printable copy of untrusted bytes for a message: other
- * bytes become '?', and a long value ends in "...".
- */
-static void
-quote(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	size_t i, max = n > QUOTE_MAX ? QUOTE_MAX : n;
-
-	if (dstlen < QUOTE_MAX + 4) {
-		if (dstlen > 0)
-			dst[0] = '\0';
-		return;
-	}
-	for (i = 0; i < max; i++) {
-		int c = (unsigned char)src[i];
-
-		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (n > max) {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
 }
 
 /* Length of a valid UTF-8 sequence of 2 to 4 bytes at s, or 0. */
@@ -172,7 +145,7 @@ static int
 field_max_age(struct parse_state *st, unsigned line, const char *v,
     size_t n)
 {
-	char q[QUOTE_MAX + 4];
+	char q[SD_QUOTE_LEN];
 	uint64_t val = 0;
 	size_t i;
 
@@ -181,7 +154,7 @@ field_max_age(struct parse_state *st, unsigned line, const char *v,
 			break;
 	}
 	if (n == 0 || i < n) {
-		quote(q, sizeof(q), v, n);
+		sd_quote(q, sizeof(q), v, n);
 		sd_snprintf(st->err, st->errlen,
 		    "line %u: max_age '%s' is not a number of seconds", line,
 		    q);
@@ -191,7 +164,7 @@ field_max_age(struct parse_state *st, unsigned line, const char *v,
 	for (i = 0; i < n && i < 11; i++)
 		val = val * 10 + (uint64_t)(v[i] - '0');
 	if (n > 10 || val > SD_MAX_MAX_AGE) {
-		quote(q, sizeof(q), v, n);
+		sd_quote(q, sizeof(q), v, n);
 		sd_snprintf(st->err, st->errlen,
 		    "line %u: max_age '%s' is over the maximum of %u seconds",
 		    line, q, SD_MAX_MAX_AGE);
@@ -207,7 +180,7 @@ field_max_age(struct parse_state *st, unsigned line, const char *v,
 static int
 field_mx(struct parse_state *st, unsigned line, const char *v, size_t n)
 {
-	char q[QUOTE_MAX + 4];
+	char q[SD_QUOTE_LEN];
 	char raw[SD_MAX_NAME + 2];
 	char host[SD_MAX_NAME];
 	char ascii[SD_MAX_NAME + 2];
@@ -216,7 +189,7 @@ field_mx(struct parse_state *st, unsigned line, const char *v, size_t n)
 	int wild = 0;
 	char *copy;
 
-	quote(q, sizeof(q), v, n);
+	sd_quote(q, sizeof(q), v, n);
 	if (n == 0) {
 		sd_snprintf(st->err, st->errlen, "line %u: mx is empty", line);
 		return -1;
@@ -293,7 +266,7 @@ field_mx(struct parse_state *st, unsigned line, const char *v, size_t n)
 static int
 parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 {
-	char q[QUOTE_MAX + 4];
+	char q[SD_QUOTE_LEN];
 	size_t i, nlen;
 	const char *v;
 	size_t vlen;
@@ -307,7 +280,7 @@ parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 	for (i = 0; i < n && s[i] != ':'; i++)
 		;
 	if (i == n) {
-		quote(q, sizeof(q), s, n);
+		sd_quote(q, sizeof(q), s, n);
 		sd_snprintf(st->err, st->errlen,
 		    "line %u: '%s' is not a 'name: value' field", line, q);
 		return -1;
@@ -315,7 +288,7 @@ parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 	nlen = i;
 	/* sts-policy-ext-name; it also covers the four known names */
 	if (nlen == 0 || nlen > 32 || !is_alnum((unsigned char)s[0])) {
-		quote(q, sizeof(q), s, nlen);
+		sd_quote(q, sizeof(q), s, nlen);
 		sd_snprintf(st->err, st->errlen,
 		    "line %u: bad field name '%s'", line, q);
 		return -1;
@@ -324,7 +297,7 @@ parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 		int c = (unsigned char)s[i];
 
 		if (!is_alnum(c) && c != '_' && c != '-' && c != '.') {
-			quote(q, sizeof(q), s, nlen);
+			sd_quote(q, sizeof(q), s, nlen);
 			sd_snprintf(st->err, st->errlen,
 			    "line %u: bad field name '%s'", line, q);
 			return -1;
@@ -341,7 +314,7 @@ parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 
 	if (name_is(s, nlen, "version")) {
 		if (!name_is(v, vlen, "STSv1")) {
-			quote(q, sizeof(q), v, vlen);
+			sd_quote(q, sizeof(q), v, vlen);
 			sd_snprintf(st->err, st->errlen,
 			    "line %u: version '%s' is not 'STSv1'", line, q);
 			return -1;
@@ -359,7 +332,7 @@ parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 		} else if (name_is(v, vlen, "none")) {
 			m = STSDANE_MODE_NONE;
 		} else {
-			quote(q, sizeof(q), v, vlen);
+			sd_quote(q, sizeof(q), v, vlen);
 			sd_snprintf(st->err, st->errlen,
 			    "line %u: mode '%s' is not enforce, testing or "
 			    "none", line, q);
@@ -377,7 +350,7 @@ parse_line(struct parse_state *st, unsigned line, const char *s, size_t n)
 		return field_mx(st, line, v, vlen);
 
 	if (!ext_value_ok(v, vlen)) {
-		quote(q, sizeof(q), s, nlen);
+		sd_quote(q, sizeof(q), s, nlen);
 		sd_snprintf(st->err, st->errlen, vlen == 0 ?
 		    "line %u: field '%s' has an empty value" :
 		    "line %u: field '%s' has a bad value (control character "

@@ -78,24 +78,6 @@ is_hex(int c)
 	    (c >= 'a' && c <= 'f');
 }
 
-/* A printable, bounded copy of untrusted bytes, for a message. */
-static void
-quote(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < n && j + 4 < dstlen && i < 64; i++) {
-		int c = (unsigned char)src[i];
-
-		dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (i < n && j + 4 <= dstlen) {
-		memcpy(dst + j, "...", 3);
-		j += 3;
-	}
-	dst[j] = '\0';
-}
-
 /* Does this record begin with the version, then a delimiter or the end? */
 static int
 is_tlsrpt(const char *r, size_t n)
@@ -236,12 +218,12 @@ https_ok(const char *u, size_t n, const char **why)
 static int
 uri_check(const char *u, size_t n, char *err, size_t errlen)
 {
-	char q[80];
+	char q[SD_QUOTE_LEN];
 	const char *why = "not a URI";
 	size_t s = 0;
 	int ok;
 
-	quote(q, sizeof(q), u, n);
+	sd_quote(q, sizeof(q), u, n);
 	if (n == 0 || n > MAX_URI) {
 		(void)sd_snprintf(err, errlen, "rua: URI '%s' %s", q,
 		    n == 0 ? "is empty" : "is too long");
@@ -338,7 +320,7 @@ parse_record(const char *r, size_t n, struct stsdane_tlsrpt *out, char *err,
 {
 	size_t i = TLSRPT_VERSION_LEN, nfields = 0;
 	int have_rua = 0;
-	char q[80];
+	char q[SD_QUOTE_LEN];
 
 	for (;;) {
 		size_t name, eq, vstart, vend;
@@ -348,7 +330,7 @@ parse_record(const char *r, size_t n, struct stsdane_tlsrpt *out, char *err,
 		if (i == n)
 			break;
 		if (r[i] != ';') {
-			quote(q, sizeof(q), r + i, n - i);
+			sd_quote(q, sizeof(q), r + i, n - i);
 			(void)sd_snprintf(err, errlen, "expected ';' before "
 			    "'%s'", q);
 			return -1;
@@ -364,7 +346,7 @@ parse_record(const char *r, size_t n, struct stsdane_tlsrpt *out, char *err,
 			i++;
 		eq = i;
 		if (eq == n || r[eq] != '=') {
-			quote(q, sizeof(q), r + name, eq - name);
+			sd_quote(q, sizeof(q), r + name, eq - name);
 			(void)sd_snprintf(err, errlen, "field '%s' has no '='",
 			    q);
 			return -1;
@@ -394,7 +376,7 @@ parse_record(const char *r, size_t n, struct stsdane_tlsrpt *out, char *err,
 		/* tlsrpt-extension */
 		if (eq - name == 0 || eq - name > 32 ||
 		    !is_alnum((unsigned char)r[name])) {
-			quote(q, sizeof(q), r + name, eq - name);
+			sd_quote(q, sizeof(q), r + name, eq - name);
 			(void)sd_snprintf(err, errlen, "bad field name '%s'",
 			    q);
 			return -1;
@@ -404,14 +386,14 @@ parse_record(const char *r, size_t n, struct stsdane_tlsrpt *out, char *err,
 			for (k = name; k < eq; k++)
 				if (!is_alnum((unsigned char)r[k]) &&
 				    r[k] != '_' && r[k] != '-' && r[k] != '.') {
-					quote(q, sizeof(q), r + name,
+					sd_quote(q, sizeof(q), r + name,
 					    eq - name);
 					(void)sd_snprintf(err, errlen,
 					    "bad field name '%s'", q);
 					return -1;
 				}
 			if (vend == vstart) {
-				quote(q, sizeof(q), r + name, eq - name);
+				sd_quote(q, sizeof(q), r + name, eq - name);
 				(void)sd_snprintf(err, errlen, "field '%s' "
 				    "has an empty value", q);
 				return -1;
@@ -421,7 +403,7 @@ parse_record(const char *r, size_t n, struct stsdane_tlsrpt *out, char *err,
 
 				if (c < 0x21 || c > 0x7e || c == ';' ||
 				    c == '=') {
-					quote(q, sizeof(q), r + name,
+					sd_quote(q, sizeof(q), r + name,
 					    eq - name);
 					(void)sd_snprintf(err, errlen,
 					    "field '%s': bad character in "

@@ -250,3 +250,27 @@ sd_mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void
+sd_quote(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	size_t i, max = n > SD_QUOTE_MAX ? SD_QUOTE_MAX : n;
+
+	if (dstlen < 4) {
+		if (dstlen > 0)
+			dst[0] = '\0';
+		return;
+	}
+	if (max > dstlen - 4)
+		max = dstlen - 4;
+	for (i = 0; i < max; i++) {
+		int c = (unsigned char)src[i];
+
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (n > max) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	dst[i] = '\0';
+}

@@ -38,6 +38,15 @@
  */
 int sd_snprintf(char *buf, size_t len, const char *fmt, ...) SD_PRINTF(3, 4);
 int sd_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
+/*
+ * A bounded, printable copy of n untrusted bytes for a message: bytes
+ * outside printable ASCII become '?', and a value longer than
+ * SD_QUOTE_MAX (or than dst allows) ends in "...".  A dst of
+ * SD_QUOTE_LEN bytes holds any such copy.
+ */
+#define SD_QUOTE_MAX 64
+#define SD_QUOTE_LEN (SD_QUOTE_MAX + 4)
+void sd_quote(char *dst, size_t dstlen, const char *src, size_t n);
 /* Copy with truncation check: 0, or -1 when src did not fit. */
 int sd_strlcpy(char *dst, const char *src, size_t len);
 char *sd_strdup(const char *s);			/* NULL on NULL or ENOMEM */
