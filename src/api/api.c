@@ -88,15 +88,30 @@ ctx_settings(const stsdane_ctx *ctx)
 	return &ctx->settings;
 }
 
+/*
+ * A context with no resources yet: every descriptor field is -1, so that
+ * stsdane_free() of a context that never opened them closes nothing (a
+ * zeroed fd field would close descriptor 0, which by then may be another
+ * context's database).
+ */
+static struct stsdane_ctx *
+ctx_alloc(void)
+{
+	struct stsdane_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx != NULL)
+		ctx->tlsrpt.fd = -1;
+	return ctx;
+}
+
 SD_EXPORT stsdane_ctx *
 stsdane_new(void)
 {
-	struct stsdane_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct stsdane_ctx *ctx = ctx_alloc();
 
 	if (ctx == NULL)
 		return NULL;
 	settings_init(&ctx->settings);
-	ctx->tlsrpt.fd = -1;
 	return ctx;
 }
 
@@ -219,7 +234,7 @@ get_fetch(struct stsdane_ctx *ctx)
 stsdane_ctx *
 ctx_clone(stsdane_ctx *ctx)
 {
-	struct stsdane_ctx *c = calloc(1, sizeof(*c));
+	struct stsdane_ctx *c = ctx_alloc();
 
 	if (c == NULL)
 		return NULL;

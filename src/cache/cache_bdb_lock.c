@@ -266,25 +266,27 @@ env_open(struct bdb_cache *c, DB_ENV **out)
 	return 0;
 }
 
-/* Is this Berkeley DB error a sign of a damaged database? */
+/*
+ * Is this Berkeley DB error a sign of a damaged database?  Berkeley DB's
+ * own codes are, but for lock contention and a time-out; of the system's
+ * errno values only EINVAL is (what it says of a page or a meta-data
+ * page it cannot read).  Every other errno is this process's trouble,
+ * not the file's: a full disk, a permission, or EBADF, a descriptor that
+ * someone closed under the handle.  Moving the database aside for one
+ * of those would throw away every other process's cache.
+ */
 static int
 is_damage(int ret)
 {
 	switch (ret) {
-	case ENOMEM:
-	case ENOSPC:
-	case EACCES:
-	case EPERM:
-	case EROFS:
-	case EIO:
-	case EDQUOT:
-	case EMFILE:
-	case ENFILE:
 	case DB_LOCK_DEADLOCK:
 	case DB_LOCK_NOTGRANTED:
+	case DB_TIMEOUT:
 		return 0;
-	default:
+	case EINVAL:
 		return 1;
+	default:
+		return ret < 0;
 	}
 }
 
