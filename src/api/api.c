@@ -45,6 +45,7 @@ struct stsdane_ctx {
 	const struct dns_ops *dns;	/* NULL until first needed */
 	void *dns_impl;
 	pid_t dns_pid;			/* process that set up dns_impl */
+	int dns_lean;			/* a refresh worker's: small caches */
 	const struct fetch_ops *fetch;	/* NULL until first needed */
 	void *fetch_impl;
 	struct remember *mem;		/* NULL until first needed */
@@ -204,7 +205,8 @@ get_dns(struct stsdane_ctx *ctx)
 	 * without tearing it down, which would wait for that thread, and
 	 * set up this process's own.
 	 */
-	ctx->dns_impl = dns_unbound_new(&ctx->settings, err, sizeof(err));
+	ctx->dns_impl = dns_unbound_new(&ctx->settings, ctx->dns_lean, err,
+	    sizeof(err));
 	ctx->dns_pid = getpid();
 	if (ctx->dns_impl == NULL)
 		return ctx_fail(ctx, STSDANE_ERR_RESOLVER, "resolver: %s",
@@ -244,6 +246,7 @@ ctx_clone(stsdane_ctx *ctx)
 	}
 	c->log = ctx->log;
 	c->log_arg = ctx->log_arg;
+	c->dns_lean = 1;
 	if (get_dns(c) != STSDANE_OK || get_fetch(c) != STSDANE_OK) {
 		stsdane_free(c);
 		return NULL;

@@ -44,7 +44,8 @@ struct ctx_tlsrpt *ctx_tlsrpt(stsdane_ctx *ctx);
 /*
  * A new context with a copy of ctx's settings and log callback, its
  * resolver and fetch module set up now (so that contexts made one after
- * another may then be used at once, one per thread); NULL on failure.
+ * another may then be used at once, one per thread; its resolver has
+ * small caches, dns_unbound.c); NULL on failure.
  * Free it with stsdane_free().
  */
 stsdane_ctx *ctx_clone(stsdane_ctx *ctx);

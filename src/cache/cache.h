@@ -56,6 +56,11 @@ enum {
 typedef int cache_rank_fn(const char *key, const unsigned char *val,
     size_t len, int64_t now);
 void cache_bdb_set_rank(void *impl, cache_rank_fn *fn);
+/*
+ * on: the handle's writes are a background job's (the refresh), whose
+ * fsync waits outside the lock (cache_bdb.c).
+ */
+void cache_bdb_set_lazy_sync(void *impl, int on);
 
 /*
  * cache_record.c: a decision plus the time it was learned, as bytes.

@@ -39,6 +39,11 @@
  *	something other than stsdane would fault the reader (SIGBUS), which
  *	is why stsdane itself never shrinks it.
  *
+ *	One process maps a file once, however many contexts open it (the
+ *	refresh's 64 workers each have one): the read-only mapping is
+ *	shared, by device and inode, and unmapped with its last user; each
+ *	handle keeps a descriptor of its own for its writes and its lock.
+ *
  *	ans_update() is ans_put() for work in the background (--refresh):
  *	it writes over an empty slot or the domain's own only, so that a
  *	walk over every cached domain keeps the answers it finds fresh but
@@ -55,6 +60,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -203,17 +209,74 @@ header_ok(int fd)
 	    get32(hdr + 16) == sd_crc32(0, hdr, 16);
 }
 
+/*
+ * The process's mappings, by file: a mapping of 64 MiB per context would
+ * put each page a refresh touches into the resident size 64 times over,
+ * and cost 64 sets of page tables.  A file not in the table (it is
+ * full) gets a mapping of its own, unmapped as before.
+ */
+#define MAPS_MAX 8
+
+static struct shared_map {
+	dev_t dev;
+	ino_t ino;
+	const unsigned char *map;
+	unsigned refs;
+} maps[MAPS_MAX];
+static pthread_mutex_t maps_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* After header_ok(): the size is ANS_SIZE. */
 static int
 map_file(struct ans_file *a)
 {
-	void *m = mmap(NULL, (size_t)ANS_SIZE, PROT_READ, MAP_SHARED, a->fd,
-	    0);
+	struct shared_map *free_slot = NULL;
+	struct stat st;
+	void *m;
+	size_t i;
 
-	if (m == MAP_FAILED)
+	if (fstat(a->fd, &st) < 0)
 		return -1;
-	a->map = m;
-	return 0;
+	(void)pthread_mutex_lock(&maps_mu);
+	for (i = 0; i < MAPS_MAX; i++) {
+		if (maps[i].refs > 0 && maps[i].dev == st.st_dev &&
+		    maps[i].ino == st.st_ino) {
+			maps[i].refs++;
+			a->map = maps[i].map;
+			(void)pthread_mutex_unlock(&maps_mu);
+			return 0;
+		}
+		if (maps[i].refs == 0 && free_slot == NULL)
+			free_slot = &maps[i];
+	}
+	m = mmap(NULL, (size_t)ANS_SIZE, PROT_READ, MAP_SHARED, a->fd, 0);
+	if (m != MAP_FAILED) {
+		a->map = m;
+		if (free_slot != NULL) {
+			free_slot->dev = st.st_dev;
+			free_slot->ino = st.st_ino;
+			free_slot->map = m;
+			free_slot->refs = 1;
+		}
+	}
+	(void)pthread_mutex_unlock(&maps_mu);
+	return m == MAP_FAILED ? -1 : 0;
+}
+
+static void
+unmap_file(const unsigned char *map)
+{
+	size_t i;
+
+	(void)pthread_mutex_lock(&maps_mu);
+	for (i = 0; i < MAPS_MAX; i++)
+		if (maps[i].refs > 0 && maps[i].map == map) {
+			if (--maps[i].refs > 0)
+				map = NULL;	/* still in use */
+			break;
+		}
+	(void)pthread_mutex_unlock(&maps_mu);
+	if (map != NULL)
+		(void)munmap((void *)map, (size_t)ANS_SIZE);
 }
 
 struct ans_file *
@@ -275,7 +338,7 @@ ans_close(struct ans_file *a)
 	if (a == NULL)
 		return;
 	if (a->map != NULL)
-		(void)munmap((void *)a->map, (size_t)ANS_SIZE);
+		unmap_file(a->map);
 	close(a->fd);
 	free(a);
 }

@@ -8,6 +8,7 @@
  *	    cache_log_fn *log, void *logarg, char *err, size_t errlen)
  *	void cache_bdb_close(void *impl)
  *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
+ *	void cache_bdb_set_lazy_sync(void *impl, int on)
  *	extern const struct cache_ops cache_bdb_ops
  * DESCRIPTION
  *	Byte strings by key, shared by every process of the MTA at once,
@@ -61,9 +62,23 @@
  *	user, they are given to that user, so that a cron job run as root
  *	does not lock the MTA out of its own cache.
  *
+ *	Each write flushes the database to the file (so that the other
+ *	processes' handles see it) and fsyncs it before the lock is
+ *	released.  With cache_bdb_set_lazy_sync(), for a background job's
+ *	handle (the refresh), the flush stays under the lock but the
+ *	fsync is made just after it is released, so that deliveries
+ *	waiting to read do not wait for the disk: Berkeley DB's fsync is
+ *	replaced, process-wide and only once such a handle exists, by one
+ *	that in the writing thread, while it flushes, only notes the
+ *	descriptor.  Every other thread and handle fsyncs as before.  A
+ *	crash between the release and the fsync can lose only what a
+ *	crash just before the write would have lost.
+ *
  *	get() returns a malloc'd copy the caller frees.  foreach() copies
- *	the entries out under the lock and calls fn after releasing it, so
- *	fn may call the other operations.  A handle is for one thread; a
+ *	the entries out under the lock, 512 at a time, and calls fn on a
+ *	batch after releasing it, so fn may call the other operations, and
+ *	the memory is one batch's whatever the size of the database.  An
+ *	entry written during the walk may or may not be seen.  A handle is for one thread; a
  *	process that forks may go on using it in both processes.
  * DIAGNOSTICS
  *	cache_bdb_open() returns NULL with err set when the directory
@@ -81,6 +96,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -130,6 +146,60 @@ after_fork(struct bdb_cache *c)
 	return CR_OK;
 }
 
+
+/* ---- fsync after the lock, for background writers ------------------------- */
+
+#define DEFER_MAX 4
+
+static _Thread_local int defer_fsync;	/* this thread is flushing lazily */
+static _Thread_local int deferred[DEFER_MAX];
+static _Thread_local int ndeferred;
+static pthread_once_t fsync_once = PTHREAD_ONCE_INIT;
+
+static int
+fsync_hook(int fd)
+{
+	int i;
+
+	if (!defer_fsync)
+		return fsync(fd);
+	for (i = 0; i < ndeferred; i++)
+		if (deferred[i] == fd)
+			return 0;
+	if (ndeferred == DEFER_MAX)
+		return fsync(fd);
+	deferred[ndeferred++] = fd;
+	return 0;
+}
+
+static void
+fsync_hook_install(void)
+{
+	(void)db_env_set_func_fsync(fsync_hook);
+}
+
+void
+cache_bdb_set_lazy_sync(void *impl, int on)
+{
+	struct bdb_cache *c = impl;
+
+	if (c == NULL)
+		return;
+	if (on && pthread_once(&fsync_once, fsync_hook_install) != 0)
+		on = 0;
+	c->lazy_sync = on;
+}
+
+/* The fsyncs noted while flushing; after the lock is released. */
+static void
+deferred_fsync(void)
+{
+	int i;
+
+	for (i = 0; i < ndeferred; i++)
+		(void)fsync(deferred[i]);
+	ndeferred = 0;
+}
 
 int
 valid_value(const unsigned char *p, size_t n)
@@ -236,7 +306,10 @@ write_one(struct bdb_cache *c, struct hdr *h, const char *key, size_t klen,
 	}
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return classify(c, ret, buf != NULL ? "put" : "del");
-	if ((sret = c->db->sync(c->db, 0)) != 0)
+	defer_fsync = c->lazy_sync;
+	sret = c->db->sync(c->db, 0);
+	defer_fsync = 0;
+	if (sret != 0)
 		return classify(c, sret, "sync");
 	h->state = STATE_CLEAN;
 	h->serial++;
@@ -292,9 +365,12 @@ write_op(struct bdb_cache *c, const char *key, size_t klen,
 			break;
 		}
 	}
-	if (rc != CR_OK && rc != CR_ABSENT)
+	if (rc != CR_OK && rc != CR_ABSENT) {
+		ndeferred = 0;	/* its descriptor may be closed now */
 		handles_close(c);
+	}
 	session_end(c);
+	deferred_fsync();
 	free(buf);
 	return rc;
 }
@@ -333,84 +409,90 @@ struct entry {
 	size_t len;
 };
 
+/* The copies in e[0..n), not the array. */
 static void
-entries_free(struct entry *e, size_t n)
+entries_free_in(struct entry *e, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		free(e[i].key);
 		free(e[i].val);
+		e[i].key = NULL;
+		e[i].val = NULL;
 	}
-	free(e);
 }
 
-/* Copy every sound entry out; the caller holds the shared lock. */
+/*
+ * The walk goes in batches of WALK_BATCH entries: each batch is copied
+ * out under the shared lock, which is then released while fn runs on
+ * it.  The memory is one batch's, whatever the size of the database,
+ * and no writer waits behind a walk for longer than one batch takes.
+ */
+#define WALK_BATCH 512
+
+/*
+ * Copy out up to WALK_BATCH sound entries whose keys sort after `after'
+ * (from the first when after is ""); the caller holds the shared lock.
+ * *more is 0 once the last key was read.
+ */
 static int
-collect(struct bdb_cache *c, struct entry **out, size_t *nout)
+collect(struct bdb_cache *c, const char *after, struct entry *e,
+    size_t *nout, int *more)
 {
-	struct entry *e = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, alen = strlen(after);
 	DBC *cur = NULL;
 	DBT k, d;
+	u_int32_t op = DB_NEXT;
 	int ret;
 
+	*more = 0;
 	c->dberr[0] = '\0';
 	if ((ret = c->db->cursor(c->db, NULL, &cur, 0)) != 0)
 		return classify(c, ret, "cursor");
-	for (;;) {
-		memset(&k, 0, sizeof(k));
-		memset(&d, 0, sizeof(d));
-		k.flags = DB_DBT_REALLOC;
-		d.flags = DB_DBT_REALLOC;
-		ret = cur->get(cur, &k, &d, DB_NEXT);
-		if (ret != 0) {
-			free(k.data);
-			free(d.data);
-			break;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.flags = DB_DBT_REALLOC;
+	d.flags = DB_DBT_REALLOC;
+	if (alen > 0) {
+		if ((k.data = malloc(alen)) == NULL) {
+			(void)cur->close(cur);
+			return CR_FAIL;
 		}
+		memcpy(k.data, after, alen);
+		k.size = (u_int32_t)alen;
+		op = DB_SET_RANGE;	/* the first key >= after */
+	}
+	while (n < WALK_BATCH) {
+		ret = cur->get(cur, &k, &d, op);
+		op = DB_NEXT;
+		if (ret != 0)
+			break;
 		if (k.size == 0 || k.size >= MAX_KEY ||
 		    memchr(k.data, '\0', k.size) != NULL ||
-		    !valid_value(d.data, d.size)) {
-			free(k.data);
-			free(d.data);
+		    !valid_value(d.data, d.size) ||
+		    (k.size == alen && memcmp(k.data, after, alen) == 0))
 			continue;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct entry *ne = realloc(e, ncap * sizeof(*e));
-
-			if (ne == NULL) {
-				free(k.data);
-				free(d.data);
-				ret = ENOMEM;
-				break;
-			}
-			e = ne;
-			cap = ncap;
-		}
 		e[n].key = sd_strndup(k.data, k.size);
 		e[n].len = d.size - VAL_HDR;
 		e[n].val = malloc(e[n].len ? e[n].len : 1);
 		if (e[n].key == NULL || e[n].val == NULL) {
 			free(e[n].key);
 			free(e[n].val);
-			free(k.data);
-			free(d.data);
 			ret = ENOMEM;
 			break;
 		}
 		memcpy(e[n].val, (unsigned char *)d.data + VAL_HDR, e[n].len);
 		n++;
-		free(k.data);
-		free(d.data);
 	}
+	free(k.data);
+	free(d.data);
 	(void)cur->close(cur);
-	if (ret != DB_NOTFOUND) {
-		entries_free(e, n);
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		entries_free_in(e, n);
 		return classify(c, ret, "cursor");
 	}
-	*out = e;
+	*more = ret == 0;
 	*nout = n;
 	return CR_OK;
 }
@@ -420,34 +502,44 @@ bdb_foreach(void *impl, int (*fn)(void *arg, const char *key,
     const unsigned char *val, size_t len), void *arg)
 {
 	struct bdb_cache *c = impl;
-	struct entry *e = NULL;
+	struct entry *e;
+	char after[MAX_KEY] = "";
 	struct hdr h;
-	size_t n = 0, i;
-	int rc;
+	size_t n, i;
+	int rc = CR_OK, more = 1, stop = 0;
 
 	if (c == NULL || fn == NULL)
 		return STSDANE_ERR_CACHE;
 	if (after_fork(c) != CR_OK)
 		return STSDANE_ERR_CACHE;
-	if ((rc = session_open(c, 0, &h)) != CR_OK)
-		return to_api(rc);
-	rc = handles_ensure(c, &h, 0);
-	if (rc == CR_OK)
-		rc = collect(c, &e, &n);
-	if (rc == CR_CORRUPT) {
-		(void)damage_found(c, 0, h.gen);
-		return STSDANE_OK;	/* the cache is now empty */
-	}
-	session_end(c);
-	if (rc == CR_ABSENT)
-		return STSDANE_OK;
-	if (rc != CR_OK)
+	if ((e = calloc(WALK_BATCH, sizeof(*e))) == NULL)
 		return STSDANE_ERR_CACHE;
-	for (i = 0; i < n; i++)
-		if (fn(arg, e[i].key, e[i].val, e[i].len) != 0)
+	while (more && !stop) {
+		if ((rc = session_open(c, 0, &h)) != CR_OK)
 			break;
-	entries_free(e, n);
-	return STSDANE_OK;
+		n = 0;
+		rc = handles_ensure(c, &h, 0);
+		if (rc == CR_OK)
+			rc = collect(c, after, e, &n, &more);
+		if (rc == CR_CORRUPT) {
+			(void)damage_found(c, 0, h.gen);
+			rc = CR_OK;	/* the cache is now empty */
+			break;
+		}
+		session_end(c);
+		if (rc != CR_OK)
+			break;
+		for (i = 0; i < n && !stop; i++)
+			stop = fn(arg, e[i].key, e[i].val, e[i].len) != 0;
+		if (n > 0)
+			(void)sd_strlcpy(after, e[n - 1].key, sizeof(after));
+		else
+			more = 0;
+		entries_free_in(e, n);
+	}
+	free(e);
+	return rc == CR_OK || rc == CR_ABSENT ? STSDANE_OK :
+	    STSDANE_ERR_CACHE;
 }
 
 const struct cache_ops cache_bdb_ops = {

@@ -77,6 +77,7 @@ struct bdb_cache {
 
 	uint64_t rng;
 	char dberr[256];	/* last message from Berkeley DB */
+	int lazy_sync;		/* fsync after the lock is released */
 };
 
 /* Internal results, wider than the cache_ops ones. */

@@ -243,6 +243,7 @@ get_store(struct remember *r)
 	r->ops = &cache_bdb_ops;
 	r->own_store = 1;
 	cache_bdb_set_rank(r->impl, remember_evict_rank);
+	cache_bdb_set_lazy_sync(r->impl, r->gate != NULL);
 	if (r->ans == NULL) {		/* the directory exists now */
 		r->ans_tried = 1;
 		r->ans = ans_open(r->dir, tier_log, r);
@@ -277,6 +278,8 @@ remember_set_background(struct remember *r, void (*gate)(void *arg,
 		return;
 	r->gate = gate;
 	r->gate_arg = arg;
+	if (r->own_store)
+		cache_bdb_set_lazy_sync(r->impl, gate != NULL);
 }
 
 /* A write to the store, through the gate when there is one. */

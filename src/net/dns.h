@@ -57,7 +57,8 @@ struct dns_ops {
 
 /* dns_unbound.c: the real one.  NULL with err set on failure. */
 struct settings;
-void *dns_unbound_new(const struct settings *s, char *err, size_t errlen);
+void *dns_unbound_new(const struct settings *s, int lean, char *err,
+    size_t errlen);
 void dns_unbound_free(void *impl);
 extern const struct dns_ops dns_unbound_ops;
 

@@ -2,7 +2,8 @@
  * NAME
  *	dns_unbound.c - the DNS layer on libunbound's asynchronous interface
  * SYNOPSIS
- *	void *dns_unbound_new(const struct settings *s, char *err, size_t len)
+ *	void *dns_unbound_new(const struct settings *s, int lean, char *err,
+ *	    size_t len)
  *	void dns_unbound_free(void *impl)
  *	const struct dns_ops dns_unbound_ops
  * DESCRIPTION
@@ -17,6 +18,13 @@
  *	never in a forked process, because the caller may be an MTA's
  *	delivery process.  Many lookups are in flight at once; their
  *	answers are delivered by process() in the caller's thread.
+ *
+ *	A lean resolver (one of many a refresh runs at once, each deciding
+ *	domain after domain that share nothing but the zones above them)
+ *	has small caches: 256 KiB of messages, 512 KiB of RRsets, 256 KiB
+ *	of keys, instead of libunbound's 4 MiB each, which 64 workers would
+ *	otherwise fill in a long refresh.  Set after unbound_config, so
+ *	they win over it.
  *
  *	A lookup the caller gave up on (cancel_all) is cancelled in
  *	libunbound; if its answer was already on its way, the answer is
@@ -133,8 +141,27 @@ configure(struct ub_ctx *ub, const struct settings *s, char *err,
 	return 0;
 }
 
+static int
+set_lean(struct ub_ctx *ub, char *err, size_t errlen)
+{
+	static const char *const opt[][2] = {
+		{"msg-cache-size:", "256k"},
+		{"rrset-cache-size:", "512k"},
+		{"key-cache-size:", "256k"},
+		{"neg-cache-size:", "128k"},
+	};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+		if ((rc = ub_ctx_set_option(ub, opt[i][0], opt[i][1])) != 0)
+			return fail(err, errlen, "option", opt[i][0], rc);
+	return 0;
+}
+
 void *
-dns_unbound_new(const struct settings *s, char *err, size_t errlen)
+dns_unbound_new(const struct settings *s, int lean, char *err,
+    size_t errlen)
 {
 	struct dns_unbound *d = calloc(1, sizeof(*d));
 
@@ -148,7 +175,8 @@ dns_unbound_new(const struct settings *s, char *err, size_t errlen)
 		free(d);
 		return NULL;
 	}
-	if (configure(d->ub, s, err, errlen) < 0) {
+	if (configure(d->ub, s, err, errlen) < 0 ||
+	    (lean && set_lean(d->ub, err, errlen) < 0)) {
 		ub_ctx_delete(d->ub);
 		free(d);
 		return NULL;

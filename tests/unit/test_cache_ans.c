@@ -258,3 +258,42 @@ Test(cache_ans, update_never_displaces_another_answer)
 	stsdane_decision_free(y);
 	ans_close(a);
 }
+
+static size_t
+mappings_of(const char *file)
+{
+	char line[4096];
+	size_t n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, file) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Many handles in one process share one mapping; the last close unmaps. */
+Test(cache_ans, one_mapping_per_process)
+{
+	struct ans_file *h[5];
+	struct stsdane_decision *d = policy("a.test", 1000, 1), *got;
+	char file[300];
+	size_t i;
+
+	snprintf(file, sizeof(file), "%s/stsdane.answers", dir);
+	for (i = 0; i < 5; i++)
+		cr_assert_not_null(h[i] = ans_open(dir, count_log, NULL));
+	cr_expect_eq(mappings_of(file), 1);
+	ans_put(h[0], d, 500);
+	for (i = 0; i < 4; i++)
+		ans_close(h[i]);
+	cr_expect_eq(mappings_of(file), 1, "still used by the last handle");
+	got = ans_get(h[4], "a.test", 600);
+	cr_assert_not_null(got);
+	stsdane_decision_free(got);
+	ans_close(h[4]);
+	cr_expect_eq(mappings_of(file), 0);
+	stsdane_decision_free(d);
+}
