@@ -141,7 +141,9 @@ lock_wait(int fd, short type, off_t off, int64_t deadline)
 		ts.tv_sec = 0;
 		ts.tv_nsec = pause_us * 1000;
 		(void)nanosleep(&ts, NULL);
-		if (pause_us < 2000)
+		if (pause_us < 400)	/* 50 to 400 us: a write takes about
+					   a millisecond, and a reader should
+					   not sleep long past its end */
 			pause_us *= 2;
 	}
 }
