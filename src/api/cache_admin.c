@@ -236,6 +236,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 	struct worker one = { st, ctx, 0, 0 };
 	struct worker *w = NULL;
 
+	ctx_set_host_limits(ctx, 1);	/* and so every clone */
 	if (want > st->n)
 		want = (unsigned)st->n;
 	if (want > 1)
@@ -243,6 +244,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 	if (w == NULL || pthread_mutex_init(&st->wmu, NULL) != 0) {
 		free(w);		/* one at a time, in this thread */
 		(void)work(&one);
+		ctx_set_host_limits(ctx, 0);
 		return;
 	}
 	for (i = 0; i < want; i++) {
@@ -263,6 +265,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 		stsdane_free(w[i].ctx);
 	}
 	remember_set_background(ctx_remember(ctx), NULL, NULL);
+	ctx_set_host_limits(ctx, 0);
 	pthread_mutex_destroy(&st->wmu);
 	free(w);
 }
