@@ -504,6 +504,14 @@ if selected "refresh-limit:"; then
 	limit_run -o refresh_host_concurrency=0 -o refresh_host_rate=10
 	limit_ok "refresh-limit: 10 a second to one address, 100 ms apart" \
 	    's - ps >= 0.085'
+	if grep -q '^refreshed 5 domains, .*, waited [0-9.]* s for per-address limits$' \
+	    "$OUT"; then
+		ok "refresh-limit: the summary says how long fetches waited"
+	else
+		notok "refresh-limit: the summary says how long fetches waited" \
+		    "$(tail -n 1 "$OUT")"
+	fi
+	echo "# refresh-limit: $(tail -n 1 "$OUT")"
 	echo "# refresh-limit: connection starts $(awk 'NR > 1 { printf "+%.0f ms ", ($1 - p) * 1000 } { p = $1 }' "$LIMITS")"
 fi
 if selected "evict:"; then
