@@ -493,6 +493,11 @@ limit_ok() {
 		notok "$1" "exit $RC, $n requests, $bad: $(tr '\n' '|' < "$LIMITS") $(tail -n 1 "$OUT")"
 	fi
 }
+# limit_gaps WHAT: print how far apart the connections of $LIMITS began.
+limit_gaps() {
+	echo "# refresh-limit: $1, connections start $(awk 'NR > 1 {
+	    printf "+%.0f ms ", ($1 - p) * 1000 } { p = $1 }' "$LIMITS")"
+}
 if selected "refresh-limit:"; then
 	rm -rf "$RD" && mkdir -p "$RD"
 	for d in $REFRESH_DOMAINS; do
@@ -512,7 +517,10 @@ if selected "refresh-limit:"; then
 		    "$(tail -n 1 "$OUT")"
 	fi
 	echo "# refresh-limit: $(tail -n 1 "$OUT")"
-	echo "# refresh-limit: connection starts $(awk 'NR > 1 { printf "+%.0f ms ", ($1 - p) * 1000 } { p = $1 }' "$LIMITS")"
+	limit_gaps "at refresh_host_rate=10"
+	# for comparison, not a check: the same without limits
+	limit_run -o refresh_host_concurrency=0 -o refresh_host_rate=0
+	limit_gaps "without limits"
 fi
 if selected "evict:"; then
 	rm -rf "$RD" && mkdir -p "$RD"
