@@ -506,6 +506,9 @@ int stsdane_cache_flush(stsdane_ctx *ctx, const char *domain);
  * Refresh every domain with an entry that expires within `within'
  * seconds: query it again with STSDANE_QUERY_REFRESH.  fn (may be NULL)
  * is told each domain and the result.  *count gets the number of domains.
+ * Domains are refreshed refresh_concurrency at a time, and the policy
+ * fetches to any one server address wait for its limits
+ * (refresh_host_concurrency in flight, refresh_host_rate starts a second).
  */
 typedef void stsdane_refresh_fn(void *arg, const char *domain, int rc,
     const struct stsdane_decision *d);
@@ -516,6 +519,12 @@ int stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
  * refresh now, in *count (for a progress display).
  */
 int stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within, size_t *count);
+/*
+ * Milliseconds the policy fetches of stsdane_cache_refresh() have waited
+ * for the per-address limits, in all, since the process started (the
+ * limits are the process's, shared by every context).
+ */
+int64_t stsdane_cache_refresh_waited(const stsdane_ctx *ctx);
 
 /*
  * TLS reporting (RFC 8460): what a sending MTA records of every TLS
@@ -662,6 +671,7 @@ struct stsdane_plugin {
 	int (*tlsrpt_send)(stsdane_ctx *, const char *, const char *,
 	    stsdane_tlsrpt_note_fn *, void *, size_t *);
 	const char *(*tlsrpt_result_name)(enum stsdane_tlsrpt_result);
+	int64_t (*cache_refresh_waited)(const stsdane_ctx *);
 };
 
 const struct stsdane_plugin *stsdane_plugin(unsigned abi);

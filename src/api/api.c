@@ -51,6 +51,7 @@ struct stsdane_ctx {
 	struct remember *mem;		/* NULL until first needed */
 	struct decide_env env;		/* stsdane_query()'s, set up once */
 	int env_ready;
+	int host_limits;		/* ctx_set_host_limits() */
 
 	stsdane_log_fn *log;
 	void *log_arg;
@@ -247,6 +248,7 @@ ctx_clone(stsdane_ctx *ctx)
 	c->log = ctx->log;
 	c->log_arg = ctx->log_arg;
 	c->dns_lean = 1;
+	c->host_limits = ctx->host_limits;
 	if (get_dns(c) != STSDANE_OK || get_fetch(c) != STSDANE_OK) {
 		stsdane_free(c);
 		return NULL;
@@ -356,6 +358,14 @@ ctx_decide_env(stsdane_ctx *ctx, unsigned flags, struct decide_env *env)
 	env->clock_arg = NULL;
 	env->log = env_log;
 	env->log_arg = ctx;
+	env->host_limits = ctx->host_limits;
+}
+
+void
+ctx_set_host_limits(stsdane_ctx *ctx, int on)
+{
+	ctx->host_limits = on;
+	ctx->env.host_limits = on;
 }
 
 SD_EXPORT int

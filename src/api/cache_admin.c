@@ -9,6 +9,7 @@
  *	    stsdane_refresh_fn *fn, void *arg, size_t *count)
  *	int stsdane_cache_expiring(stsdane_ctx *ctx, int64_t within,
  *	    size_t *count)
+ *	int64_t stsdane_cache_refresh_waited(const stsdane_ctx *ctx)
  * DESCRIPTION
  *	For sts-dane-query's --cache-list, --cache-flush and --refresh, and
  *	for cron jobs: the public face of remember.c, which owns the keys
@@ -18,7 +19,8 @@
  *	collects the domains to refresh, then queries them, so that it
  *	never writes to the database while walking it: in a random order,
  *	refresh_concurrency at a time, each worker thread with a context
- *	of its own.  fn is called for one domain at a time (under a mutex),
+ *	of its own, whose policy fetches wait for the per-address limits
+ *	(hostlimit.c).  fn is called for one domain at a time (under a mutex),
  *	from whichever thread decided it.  Deliveries are not held up: each
  *	write takes the store's lock for one put, as any decision does.
  * DIAGNOSTICS
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "hostlimit.h"
 #include "remember.h"
 
 static int
@@ -236,6 +239,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 	struct worker one = { st, ctx, 0, 0 };
 	struct worker *w = NULL;
 
+	ctx_set_host_limits(ctx, 1);	/* and so every clone */
 	if (want > st->n)
 		want = (unsigned)st->n;
 	if (want > 1)
@@ -243,6 +247,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 	if (w == NULL || pthread_mutex_init(&st->wmu, NULL) != 0) {
 		free(w);		/* one at a time, in this thread */
 		(void)work(&one);
+		ctx_set_host_limits(ctx, 0);
 		return;
 	}
 	for (i = 0; i < want; i++) {
@@ -263,6 +268,7 @@ run_workers(stsdane_ctx *ctx, struct refresh *st)
 		stsdane_free(w[i].ctx);
 	}
 	remember_set_background(ctx_remember(ctx), NULL, NULL);
+	ctx_set_host_limits(ctx, 0);
 	pthread_mutex_destroy(&st->wmu);
 	free(w);
 }
@@ -307,4 +313,11 @@ stsdane_cache_refresh(stsdane_ctx *ctx, int64_t within,
 		free(st.v[i]);
 	free(st.v);
 	return rc;
+}
+
+SD_EXPORT int64_t
+stsdane_cache_refresh_waited(const stsdane_ctx *ctx)
+{
+	(void)ctx;		/* the limits are the process's */
+	return hostlimit_waited_ms();
 }

@@ -49,5 +49,11 @@ struct ctx_tlsrpt *ctx_tlsrpt(stsdane_ctx *ctx);
  * Free it with stsdane_free().
  */
 stsdane_ctx *ctx_clone(stsdane_ctx *ctx);
+/*
+ * on: the context's policy fetches wait for the per-address limits
+ * (refresh_host_concurrency, refresh_host_rate), as --refresh's do;
+ * contexts cloned from it then do too.  Off by default.
+ */
+void ctx_set_host_limits(stsdane_ctx *ctx, int on);
 
 #endif /* STSDANE_CTX_H */

@@ -82,6 +82,7 @@ static const struct stsdane_plugin plugin_v1 = {
 	.tlsrpt_list = stsdane_tlsrpt_list,
 	.tlsrpt_send = stsdane_tlsrpt_send,
 	.tlsrpt_result_name = stsdane_tlsrpt_result_name,
+	.cache_refresh_waited = stsdane_cache_refresh_waited,
 };
 
 SD_EXPORT const struct stsdane_plugin *

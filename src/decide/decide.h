@@ -37,6 +37,9 @@ struct decide_env {
 	void *clock_arg;
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
+	/* 1 in --refresh's workers: fetches wait for the per-address
+	   limits, refresh_host_concurrency and refresh_host_rate */
+	int host_limits;
 };
 
 /*

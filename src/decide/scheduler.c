@@ -24,6 +24,14 @@
  *
  *	Background lookups (the DNSSEC chain asked for ahead) are never
  *	waited for.
+ *
+ *	In --refresh's workers (env->host_limits) a fetch first asks
+ *	hostlimit.c for a slot for the first address it will connect to;
+ *	told to wait, it stays pending while the loop keeps answering DNS
+ *	and polls the resolver's descriptor until the time it was given,
+ *	then asks again.  Its deadline starts when it really starts, and
+ *	its slot is given back however it ends: finished, timed out, or
+ *	abandoned by sched_release().
  * DIAGNOSTICS
  *	A lookup that cannot be submitted is answered DNS_TEMPFAIL at once,
  *	with the resolver's reason.
@@ -49,6 +57,10 @@ sched_init(struct sched *s, const struct decide_env *env,
 	s->clock_arg = env->clock_arg;
 	s->dns_timeout_ms = env->settings->dns_timeout_ms;
 	s->fetch_timeout_ms = env->settings->fetch_timeout_ms;
+	if (env->host_limits) {
+		s->host_conc = env->settings->refresh_host_concurrency;
+		s->host_rate = env->settings->refresh_host_rate;
+	}
 }
 
 void
@@ -147,18 +159,91 @@ sched_prime(struct sched *s, struct lookup *ls, const char *domain)
 	}
 }
 
+/* May the fetch to req->addrs[0] start at now?  1 yes, 0 wait. */
+static int
+take_slot(struct sched *s, const struct fetch_request *req, int64_t now)
+{
+	enum hostlimit_grant g;
+
+	if ((s->host_conc == 0 && s->host_rate == 0) || req->naddrs == 0)
+		return 1;
+	g = hostlimit_acquire(req->addrs[0], s->host_conc, s->host_rate, now,
+	    &s->retry_at);
+	if (g == HOSTLIMIT_WAIT)
+		return 0;
+	if (g == HOSTLIMIT_HELD) {
+		s->slot_held = 1;
+		(void)sd_strlcpy(s->slot_addr, req->addrs[0],
+		    sizeof(s->slot_addr));
+	}
+	return 1;
+}
+
+static void
+drop_slot(struct sched *s)
+{
+	if (s->slot_held)
+		hostlimit_release(s->slot_addr);
+	s->slot_held = 0;
+}
+
+/* The wait for a slot is over, one way or the other. */
+static void
+end_wait(struct sched *s, int64_t now)
+{
+	if (!s->fetch_waiting)
+		return;
+	s->fetch_waiting = 0;
+	s->waited_ms += now - s->wait_since;
+	hostlimit_add_waited(now - s->wait_since);
+}
+
+static int
+start_now(struct sched *s, const struct fetch_request *req, int64_t now,
+    char *err, size_t errlen)
+{
+	if (s->fops->start(s->fimpl, req, err, errlen) < 0) {
+		drop_slot(s);
+		return -1;
+	}
+	s->fetch_deadline = now + s->fetch_timeout_ms + 1000;
+	return 0;
+}
+
 int
 sched_fetch(struct sched *s, const struct fetch_ops *ops, void *impl,
     const struct fetch_request *req, struct fetch_result *res,
     fetch_done_cb *cb, void *arg, char *err, size_t errlen)
 {
-	if (ops->start(impl, req, err, errlen) < 0)
-		return -1;
+	int64_t now = s->mono_ms(s->clock_arg);
+	size_t i, n = req->naddrs;
+
 	s->fops = ops;
 	s->fimpl = impl;
 	s->fres = res;
 	s->fetch_cb = cb;
 	s->fetch_arg = arg;
+	if (take_slot(s, req, now)) {
+		if (start_now(s, req, now, err, errlen) < 0)
+			return -1;
+		s->fetching = 1;
+		return 0;
+	}
+	/* pending: keep what the request points to that may not last */
+	if (n > sizeof(s->req_addrs) / sizeof(s->req_addrs[0]))
+		n = sizeof(s->req_addrs) / sizeof(s->req_addrs[0]);
+	for (i = 0; i < n; i++)
+		s->req_addrs[i] = req->addrs[i];
+	s->req = *req;
+	s->req.addrs = s->req_addrs;
+	s->req.naddrs = n;
+	if (sd_strlcpy(s->req_host, req->host, sizeof(s->req_host)) < 0) {
+		(void)sd_snprintf(err, errlen, "policy host name too long");
+		return -1;
+	}
+	s->req.host = s->req_host;
+	s->fetch_waiting = 1;
+	s->wait_since = now;
 	s->fetching = 1;
 	return 0;
 }
@@ -166,9 +251,26 @@ sched_fetch(struct sched *s, const struct fetch_ops *ops, void *impl,
 static void
 fetch_end(struct sched *s)
 {
+	drop_slot(s);
 	s->fetching = 0;
 	if (s->fetch_cb != NULL)
 		s->fetch_cb(s->fetch_arg);
+}
+
+/* A pending fetch asks for its slot again: started, failed, or waits. */
+static void
+retry_fetch(struct sched *s, int64_t now)
+{
+	char err[sizeof(s->fres->error)];
+
+	if (!take_slot(s, &s->req, now))
+		return;
+	end_wait(s, now);
+	if (start_now(s, &s->req, now, err, sizeof(err)) == 0)
+		return;
+	s->fres->problem = STSDANE_PROBLEM_INTERNAL;
+	(void)sd_snprintf(s->fres->error, sizeof(s->fres->error), "%s", err);
+	fetch_end(s);
 }
 
 static int
@@ -177,8 +279,14 @@ wait_dns(const struct sched *s, int timeout_ms)
 	struct pollfd pfd;
 	int fd = s->dns->fd(s->dns_impl);
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* nothing to watch: only a fetch waiting for its slot
+		   sleeps, instead of spinning */
+		if (s->fetch_waiting && poll(NULL, 0, timeout_ms) < 0 &&
+		    errno != EINTR)
+			return -1;
 		return 0;
+	}
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -199,15 +307,12 @@ sched_run(struct sched *s, int (*progress)(void *arg), void *arg)
 {
 	int64_t start = s->mono_ms(s->clock_arg);
 	int64_t dns_deadline = start + s->dns_timeout_ms;
-	int64_t fetch_deadline = 0;
 
 	for (;;) {
-		int64_t now = s->mono_ms(s->clock_arg);
+		int64_t now = s->mono_ms(s->clock_arg), until;
 		int settled = progress != NULL ? progress(arg) : 0;
-		int dns_busy, remaining;
+		int dns_busy, remaining, running;
 
-		if (s->fetching && fetch_deadline == 0)
-			fetch_deadline = now + s->fetch_timeout_ms + 1000;
 		dns_busy = s->dns->pending(s->dns_impl) > s->background;
 		if (!dns_busy && !s->fetching) {
 			if (s->background > 0)
@@ -224,7 +329,12 @@ sched_run(struct sched *s, int (*progress)(void *arg), void *arg)
 			stop(s, "timed out (dns_timeout)");
 			continue;
 		}
-		if (s->fetching && now >= fetch_deadline) {
+		if (s->fetch_waiting && now >= s->retry_at) {
+			retry_fetch(s, now);
+			continue;
+		}
+		running = s->fetching && !s->fetch_waiting;
+		if (running && now >= s->fetch_deadline) {
 			s->fops->abort(s->fimpl);
 			s->fres->problem = STSDANE_PROBLEM_TIMEOUT;
 			(void)sd_snprintf(s->fres->error,
@@ -233,11 +343,13 @@ sched_run(struct sched *s, int (*progress)(void *arg), void *arg)
 			fetch_end(s);
 			continue;
 		}
-		remaining = (int)((dns_busy ? dns_deadline : fetch_deadline)
-		    - now);
-		if (remaining > 1000)
-			remaining = 1000;
-		if (s->fetching) {
+		until = dns_busy ? dns_deadline : INT64_MAX;
+		if (s->fetching && (s->fetch_waiting ? s->retry_at :
+		    s->fetch_deadline) < until)
+			until = s->fetch_waiting ? s->retry_at :
+			    s->fetch_deadline;
+		remaining = until - now > 1000 ? 1000 : (int)(until - now);
+		if (running) {
 			if (s->fops->step(s->fimpl, s->dns->fd(s->dns_impl),
 			    remaining)) {
 				s->fops->finish(s->fimpl, s->fres);
@@ -256,7 +368,10 @@ sched_run(struct sched *s, int (*progress)(void *arg), void *arg)
 void
 sched_release(struct sched *s)
 {
-	if (s->fetching)
+	if (s->fetching && !s->fetch_waiting)
 		s->fops->abort(s->fimpl);
+	if (s->fetch_waiting)
+		end_wait(s, s->mono_ms(s->clock_arg));
+	drop_slot(s);
 	s->fetching = 0;
 }

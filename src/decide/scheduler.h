@@ -15,6 +15,7 @@
 
 #include "dns.h"
 #include "fetch.h"
+#include "hostlimit.h"
 #include "util.h"
 
 struct decide_env;
@@ -59,7 +60,18 @@ struct sched {
 	struct fetch_result *fres;
 	fetch_done_cb *fetch_cb;
 	void *fetch_arg;
-	int fetching;
+	int fetching;			/* started, or waiting to start */
+	int64_t fetch_deadline;		/* once started */
+	/* per-address limits (--refresh only; 0: none), hostlimit.h */
+	unsigned host_conc, host_rate;
+	int fetch_waiting;		/* for a slot; req below */
+	int64_t wait_since, retry_at;
+	int64_t waited_ms;		/* in total, this scheduler */
+	int slot_held;			/* for slot_addr */
+	char slot_addr[HOSTLIMIT_ADDR_MAX];
+	struct fetch_request req;	/* a waiting fetch's request: */
+	char req_host[SD_MAX_NAME + 8];	/* its copy of host and of */
+	const char *req_addrs[16];	/* the address pointers */
 };
 
 void sched_init(struct sched *s, const struct decide_env *env,
@@ -75,7 +87,13 @@ void sched_lookup(struct sched *s, struct lookup *l, const char *name,
  */
 #define SCHED_PRIME_MAX 8
 void sched_prime(struct sched *s, struct lookup *ls, const char *domain);
-/* Start the fetch; 0, or -1 with err (nothing started). */
+/*
+ * Start the fetch; 0, or -1 with err (nothing started).  Under the
+ * per-address limits the fetch may wait for a slot for req->addrs[0]
+ * first, in sched_run(): the strings req->addrs point to and res must
+ * then outlive it (host and the array are copied); its fetch_timeout
+ * counts from when it really starts.
+ */
 int sched_fetch(struct sched *s, const struct fetch_ops *ops, void *impl,
     const struct fetch_request *req, struct fetch_result *res,
     fetch_done_cb *cb, void *arg, char *err, size_t errlen);

@@ -37,6 +37,12 @@
  *	    cache_max_entries   1 to 100000000, default 100000
  *	    refresh_concurrency domains refreshed at once by --refresh,
  *	                        1 to 1024, default 64
+ *	    refresh_host_concurrency
+ *	                        policy fetches --refresh has in flight to
+ *	                        one address, 0 to 1024, default 16
+ *	    refresh_host_rate   policy fetches --refresh starts per second
+ *	                        to one address, evenly spaced, 0 to 10000,
+ *	                        default 50.  0 turns either limit off.
  *	    tlsrpt              0 or 1, default 0: TLS reporting (RFC 8460)
  *	    tlsrpt_org, tlsrpt_contact, tlsrpt_submitter, tlsrpt_sendmail,
  *	    tlsrpt_dir          text without control characters; empty
@@ -98,6 +104,10 @@
 #define DEFAULT_CACHE_MAX_ENTRIES 100000u
 #define DEFAULT_REFRESH_CONCURRENCY 64u
 #define MAX_REFRESH_CONCURRENCY 1024u
+#define DEFAULT_REFRESH_HOST_CONCURRENCY 16u
+#define MAX_REFRESH_HOST_CONCURRENCY 1024u
+#define DEFAULT_REFRESH_HOST_RATE 50u
+#define MAX_REFRESH_HOST_RATE 10000u
 #define DEFAULT_SHARED_TIMEOUT_MS 50u
 #define MAX_SHARED_TIMEOUT_MS 10000u
 #define MAX_SHARED_PREFIX 64u
@@ -142,6 +152,10 @@ static const struct key_def keys[] = {
 	    MAX_CACHE_ENTRIES},
 	{"refresh_concurrency", KIND_UINT, OFF(refresh_concurrency), 1,
 	    MAX_REFRESH_CONCURRENCY},
+	{"refresh_host_concurrency", KIND_UINT, OFF(refresh_host_concurrency),
+	    0, MAX_REFRESH_HOST_CONCURRENCY},
+	{"refresh_host_rate", KIND_UINT, OFF(refresh_host_rate), 0,
+	    MAX_REFRESH_HOST_RATE},
 	{"tlsrpt", KIND_UINT, OFF(tlsrpt), 0, 1},
 	{"tlsrpt_org", KIND_PATH, OFF(tlsrpt_org), 0, 0},
 	{"tlsrpt_contact", KIND_PATH, OFF(tlsrpt_contact), 0, 0},
@@ -210,6 +224,8 @@ settings_init(struct settings *s)
 	s->smtp_port = DEFAULT_SMTP_PORT;
 	s->cache_max_entries = DEFAULT_CACHE_MAX_ENTRIES;
 	s->refresh_concurrency = DEFAULT_REFRESH_CONCURRENCY;
+	s->refresh_host_concurrency = DEFAULT_REFRESH_HOST_CONCURRENCY;
+	s->refresh_host_rate = DEFAULT_REFRESH_HOST_RATE;
 	s->shared_cache_timeout_ms = DEFAULT_SHARED_TIMEOUT_MS;
 }
 

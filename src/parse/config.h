@@ -24,6 +24,9 @@ struct settings {
 	unsigned smtp_port;	/* port for --probe, normally 25 */
 	unsigned cache_max_entries;
 	unsigned refresh_concurrency;	/* contexts --refresh runs at once */
+	unsigned refresh_host_concurrency;	/* --refresh's fetches in
+						   flight to one address */
+	unsigned refresh_host_rate;	/* and started per second; 0: none */
 	/* TLS reporting, RFC 8460 (src/report/) */
 	unsigned tlsrpt;	/* 1: record sessions, send reports */
 	char *tlsrpt_org;	/* organization-name */

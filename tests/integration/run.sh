@@ -460,6 +460,68 @@ if selected "refresh:"; then
 		    "exit $RC, $n lines: $(tr '\n' '|' < "$OUT")"
 	fi
 fi
+# refresh-limit: policy hosts that all resolve to the one nginx address,
+# refreshed 8 at once: with refresh_host_concurrency=1 no two policy
+# requests to it overlap, and with refresh_host_rate=10 their connections
+# start at least 100 ms apart, as nginx's access log shows (world.sh's
+# log_format: msec - conn_time is when the connection was accepted).
+# limit_run ARGS...: refresh with ARGS; the policy requests as
+# "START END" (seconds) in $LIMITS, by start.
+LIMITS=$W/limits.txt
+limit_run() {
+	log=$W/nginx/access.log
+	before=$(wc -l < "$log")
+	run -c "$DIRECT" -o cache_path="$RD" -o refresh_concurrency=8 "$@" \
+	    --refresh --within 1000000000
+	sleep 0.2	# nginx logs a request after sending its answer
+	tail -n +"$((before + 1))" "$log" |
+	    grep ' "GET /.well-known/mta-sts.txt HTTP' |
+	    sed -n 's/.* msec=\([0-9.]*\) conn_time=\([0-9.]*\) .*/\1 \2/p' |
+	    awk '{ printf "%.3f %.3f\n", $1 - $2, $1 }' | sort -n > "$LIMITS"
+}
+# limit_ok NAME AWK-CHECK: five requests, all refreshed, and the check
+# (on consecutive requests: s, e this one, ps, pe the one before) held.
+limit_ok() {
+	n=$(wc -l < "$LIMITS")
+	bad=$(awk "{ ps = s; pe = e; s = \$1; e = \$2 }
+	    NR > 1 && !($2) { print \"start \" s \" after \" ps \"-\" pe }" \
+	    "$LIMITS" 2>&1)
+	if [ "$RC" -eq 0 ] && [ "$n" -eq 5 ] && [ -z "$bad" ] &&
+	    grep -q '^refreshed 5 domains, 0 errors, ' "$OUT"; then
+		ok "$1"
+	else
+		notok "$1" "exit $RC, $n requests, $bad: $(tr '\n' '|' < "$LIMITS") $(tail -n 1 "$OUT")"
+	fi
+}
+# limit_gaps WHAT: print how far apart the connections of $LIMITS began.
+limit_gaps() {
+	echo "# refresh-limit: $1, connections start $(awk 'NR > 1 {
+	    printf "+%.0f ms ", ($1 - p) * 1000 } { p = $1 }' "$LIMITS")"
+}
+if selected "refresh-limit:"; then
+	rm -rf "$RD" && mkdir -p "$RD"
+	for d in $REFRESH_DOMAINS; do
+		run -c "$DIRECT" -o cache_path="$RD" --json "$d"
+	done
+	limit_run -o refresh_host_concurrency=1 -o refresh_host_rate=0
+	limit_ok "refresh-limit: one request at a time to one address" \
+	    's >= pe - 0.001'
+	limit_run -o refresh_host_concurrency=0 -o refresh_host_rate=10
+	limit_ok "refresh-limit: 10 a second to one address, 100 ms apart" \
+	    's - ps >= 0.085'
+	if grep -q '^refreshed 5 domains, .*, waited [0-9.]* s for per-address limits$' \
+	    "$OUT"; then
+		ok "refresh-limit: the summary says how long fetches waited"
+	else
+		notok "refresh-limit: the summary says how long fetches waited" \
+		    "$(tail -n 1 "$OUT")"
+	fi
+	echo "# refresh-limit: $(tail -n 1 "$OUT")"
+	limit_gaps "at refresh_host_rate=10"
+	# for comparison, not a check: the same without limits
+	limit_run -o refresh_host_concurrency=0 -o refresh_host_rate=0
+	limit_gaps "without limits"
+fi
 if selected "evict:"; then
 	rm -rf "$RD" && mkdir -p "$RD"
 	for d in enforce.test crlf.test testing.test none.test wild.test; do

@@ -65,6 +65,16 @@ static const struct set_case set_cases[] = {
 	{"smtp_port", "", -1, NULL, "smtp_port: ''"},
 	{"cache_max_entries", "1", 0, "1", NULL},
 	{"cache_max_entries", "0", -1, NULL, "cache_max_entries"},
+	{"refresh_host_concurrency", "0", 0, "0", NULL},
+	{"refresh_host_concurrency", "1024", 0, "1024", NULL},
+	{"refresh_host_concurrency", "1025", -1, NULL,
+	    "refresh_host_concurrency: '1025' is not a whole number from 0 "
+	    "to 1024"},
+	{"refresh_host_rate", "0", 0, "0", NULL},
+	{"refresh_host_rate", "10000", 0, "10000", NULL},
+	{"refresh_host_rate", "10001", -1, NULL, "refresh_host_rate: '10001' "
+	    "is not a whole number from 0 to 10000"},
+	{"refresh_host_rate", "-1", -1, NULL, "not a whole number"},
 	{"tlsrpt", "1", 0, "1", NULL},
 	{"tlsrpt", "2", -1, NULL, "tlsrpt: '2' is not a whole number from 0 to 1"},
 	{"tlsrpt_org", "Example Org", 0, "Example Org", NULL},
@@ -178,6 +188,7 @@ Test(config, defaults)
 		{"ca_file", ""}, {"cache_path", ""}, {"dns_timeout", "5"},
 		{"fetch_timeout", "5"}, {"negative_ttl", "3600"},
 		{"smtp_port", "25"}, {"cache_max_entries", "100000"},
+		{"refresh_host_concurrency", "16"}, {"refresh_host_rate", "50"},
 	};
 	struct settings s;
 	char buf[64];

@@ -1,5 +1,6 @@
 /*
- * test_scheduler.c - decide(): the scheduler's deadlines, when DNS or the fetch never answer
+ * test_scheduler.c - decide(): the scheduler's deadlines, when DNS or the fetch never answer,
+ * and the per-address limits of --refresh's fetches
  *
  * Worlds from decide_world.h; tests named bug_* show a defect and fail
  * until it is fixed.
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "decide_world.h"
+#include "hostlimit.h"
 #include "rdata.h"
 
 /* ---- DNS and fetch that never answer ------------------------------------ */
@@ -152,6 +154,82 @@ Test(decide_timeout, short_dns_timeout, .timeout = 10)
 	d = run(w, "b.test", 0);
 	cr_expect_eq(d->tempfail, 1, "%s", d->reason);
 	cr_expect_leq(elapsed_ms(w, start), 300 + 200);
+	stsdane_decision_free(d);
+	world_free(w);
+}
+
+/* ---- per-address limits (--refresh) ------------------------------------ */
+
+/*
+ * The policy host's address had a start 400 ms from now, and 10 starts
+ * a second are allowed: the fetch waits until 500 ms, while the loop
+ * goes on, and then has its whole fetch_timeout.
+ */
+Test(decide_hostlimit, fetch_waits_then_has_its_deadline, .timeout = 10)
+{
+	struct fake_env *w = world_new(0, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+	int64_t start = w->clock.mono, at;
+
+	hostlimit_reset();
+	sts_world(w);
+	w->env.host_limits = 1;
+	w->settings.refresh_host_concurrency = 1;
+	w->settings.refresh_host_rate = 10;
+	w->dns.process_advance_ms = 100;
+	w->fetch.hang = 1;
+	cr_assert_eq(hostlimit_acquire("127.0.0.1", 0, 10, start + 400, &at),
+	    HOSTLIMIT_HELD);
+	hostlimit_release("127.0.0.1");
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->problem, STSDANE_PROBLEM_TIMEOUT, "%s", d->reason);
+	cr_expect_eq(w->fetch.nstart, 1);
+	cr_expect_eq(w->fetch.nabort, 1);
+	cr_expect_geq(elapsed_ms(w, start), 500 + 5000 + 1000,
+	    "took %lld ms", (long long)elapsed_ms(w, start));
+	cr_expect_geq(hostlimit_waited_ms(), 100);
+	/* the slot was given back */
+	cr_expect_eq(hostlimit_acquire("127.0.0.1", 1, 0, w->clock.mono, &at),
+	    HOSTLIMIT_HELD);
+	stsdane_decision_free(d);
+	world_free(w);
+}
+
+/* Without host_limits (a delivery) nothing waits, whatever is held. */
+Test(decide_hostlimit, delivery_not_limited, .timeout = 10)
+{
+	struct fake_env *w = world_new(0, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+	int64_t at;
+
+	hostlimit_reset();
+	sts_world(w);
+	w->settings.refresh_host_concurrency = 1;
+	cr_assert_eq(hostlimit_acquire("127.0.0.1", 1, 0, w->clock.mono, &at),
+	    HOSTLIMIT_HELD);
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->mechanism, STSDANE_MECH_MTASTS, "%s", d->reason);
+	cr_expect_eq(w->fetch.nstart, 1);
+	stsdane_decision_free(d);
+	world_free(w);
+}
+
+/* A finished fetch gives its slot back. */
+Test(decide_hostlimit, finished_fetch_releases, .timeout = 10)
+{
+	struct fake_env *w = world_new(0, FAKE_DNS_ASYNC);
+	struct stsdane_decision *d;
+	int64_t at;
+
+	hostlimit_reset();
+	sts_world(w);
+	w->env.host_limits = 1;
+	w->settings.refresh_host_concurrency = 1;
+	w->settings.refresh_host_rate = 0;
+	d = run(w, "a.test", 0);
+	cr_expect_eq(d->mechanism, STSDANE_MECH_MTASTS, "%s", d->reason);
+	cr_expect_eq(hostlimit_acquire("127.0.0.1", 1, 0, w->clock.mono, &at),
+	    HOSTLIMIT_HELD);
 	stsdane_decision_free(d);
 	world_free(w);
 }

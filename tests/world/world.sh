@@ -701,7 +701,12 @@ pid $W/nginx/nginx.pid;
 error_log $W/nginx/error.log;
 events { worker_connections 256; }
 http {
-	access_log $W/nginx/access.log;
+	# when each policy request's connection started and its request
+	# ended (msec - connection_time, msec): the refresh-limit: checks
+	log_format world '\$remote_addr [\$time_local] "\$request" \$status '
+	    '\$body_bytes_sent host=\$host msec=\$msec '
+	    'conn_time=\$connection_time req_time=\$request_time';
+	access_log $W/nginx/access.log world;
 	client_body_temp_path $W/nginx/tmp/body;
 	proxy_temp_path $W/nginx/tmp/proxy;
 	fastcgi_temp_path $W/nginx/tmp/fastcgi;

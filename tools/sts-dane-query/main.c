@@ -761,7 +761,10 @@ cmd_refresh(const struct options *o)
 	if (rc != STSDANE_OK)
 		fprintf(stderr, "sts-dane-query: %s\n", P->error(ctx));
 	else
-		progress_end(&pr);
+		progress_end(&pr, P->size >= offsetof(struct stsdane_plugin,
+		    cache_refresh_waited) + sizeof(P->cache_refresh_waited) &&
+		    P->cache_refresh_waited != NULL ?
+		    P->cache_refresh_waited(ctx) : 0);
 	P->close(ctx);
 	return rc != STSDANE_OK ? EX_USAGE : pr.errors ? EX_INTERNAL :
 	    EX_DECIDED;

@@ -5,6 +5,7 @@
 #define STS_DANE_QUERY_PROGRESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct progress {
@@ -22,7 +23,8 @@ void progress_start(struct progress *p, size_t total, int quiet, FILE *out);
 /* One domain done: its line (unless live or quiet), or the status line. */
 void progress_step(struct progress *p, const char *domain, int failed,
     const char *what);
-/* The summary, on stdout: "refreshed N domains, E errors, T s (R/s)". */
-void progress_end(struct progress *p);
+/* The summary, on stdout: "refreshed N domains, E errors, T s (R/s)",
+   then ", waited W s for per-address limits" when waited_ms > 0. */
+void progress_end(struct progress *p, int64_t waited_ms);
 
 #endif
