@@ -71,6 +71,18 @@ int cache_record_encode(const struct stsdane_decision *d, int64_t learned,
     unsigned char **out, size_t *outlen);
 int cache_record_decode(const unsigned char *in, size_t len,
     struct stsdane_decision **out, int64_t *learned);
+/*
+ * The mechanism, mode and expiry of a record, checked as decode checks
+ * it (envelope, version, checksum) but with nothing allocated: for the
+ * eviction's rank, which looks at up to thousands of records a put.
+ */
+struct record_peek {
+	enum stsdane_mechanism mechanism;
+	enum stsdane_mode mode;
+	int64_t expires;
+};
+int cache_record_peek(const unsigned char *in, size_t len,
+    struct record_peek *out);
 
 /*
  * cache_ans.c: the answers file beside the database, read without a lock

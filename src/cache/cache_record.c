@@ -8,6 +8,8 @@
  *	    int64_t learned, unsigned char **out, size_t *outlen)
  *	int cache_record_decode(const unsigned char *in, size_t len,
  *	    struct stsdane_decision **out, int64_t *learned)
+ *	int cache_record_peek(const unsigned char *in, size_t len,
+ *	    struct record_peek *out)
  * DESCRIPTION
  *	A record is an envelope followed by a payload.  The envelope is
  *	16 bytes: the magic "SDCR", a format version (u16), a record kind
@@ -505,36 +507,70 @@ fail:
 	return rc;
 }
 
+/* A whole, undamaged record of this version: its payload in r; or -1. */
+static int
+open_envelope(const unsigned char *in, size_t len, struct rbuf *r)
+{
+	uint32_t plen, crc;
+
+	if (in == NULL || len < REC_HDR || len > REC_MAX)
+		return -1;
+	if (memcmp(in, REC_MAGIC, 4) != 0 ||
+	    ((unsigned)in[4] << 8 | in[5]) != REC_VERSION ||
+	    in[6] != REC_KIND_DECISION || in[7] != 0)
+		return -1;
+	plen = get_be32(in + 8);
+	if (plen != len - REC_HDR)
+		return -1;
+	crc = sd_crc32(0, in, 12);
+	crc = sd_crc32(crc, in + REC_HDR, plen);
+	if (crc != get_be32(in + 12))
+		return -1;
+	r->p = in + REC_HDR;
+	r->len = plen;
+	r->off = 0;
+	r->bad = 0;
+	return 0;
+}
+
+int
+cache_record_peek(const unsigned char *in, size_t len,
+    struct record_peek *out)
+{
+	struct rbuf r;
+	unsigned n, mech, mode;
+
+	if (open_envelope(in, len, &r) < 0)
+		return STSDANE_ERR_NOTFOUND;
+	(void)r_u64(&r);		/* learned */
+	n = r_u16(&r);			/* the domain, never NULL */
+	if (n == REC_NULL_STR || n > REC_MAX_STR || r_take(&r, n) == NULL)
+		return STSDANE_ERR_NOTFOUND;
+	mech = r_u8(&r);
+	mode = r_u8(&r);
+	(void)r_take(&r, 1 + 1 + 2 + 4);	/* flags, source, problem,
+						   max_age */
+	out->expires = (int64_t)r_u64(&r);
+	if (r.bad || mech > STSDANE_MECH_DANE || mode > STSDANE_MODE_ENFORCE)
+		return STSDANE_ERR_NOTFOUND;
+	out->mechanism = (enum stsdane_mechanism)mech;
+	out->mode = (enum stsdane_mode)mode;
+	return STSDANE_OK;
+}
+
 int
 cache_record_decode(const unsigned char *in, size_t len,
     struct stsdane_decision **out, int64_t *learned)
 {
 	struct rbuf r;
-	uint32_t plen, crc;
 	int64_t when = 0;
 	int rc;
 
 	*out = NULL;
 	if (learned != NULL)
 		*learned = 0;
-	if (in == NULL || len < REC_HDR || len > REC_MAX)
+	if (open_envelope(in, len, &r) < 0)
 		return STSDANE_ERR_NOTFOUND;
-	if (memcmp(in, REC_MAGIC, 4) != 0 ||
-	    ((unsigned)in[4] << 8 | in[5]) != REC_VERSION ||
-	    in[6] != REC_KIND_DECISION || in[7] != 0)
-		return STSDANE_ERR_NOTFOUND;
-	plen = get_be32(in + 8);
-	if (plen != len - REC_HDR)
-		return STSDANE_ERR_NOTFOUND;
-	crc = sd_crc32(0, in, 12);
-	crc = sd_crc32(crc, in + REC_HDR, plen);
-	if (crc != get_be32(in + 12))
-		return STSDANE_ERR_NOTFOUND;
-
-	r.p = in + REC_HDR;
-	r.len = plen;
-	r.off = 0;
-	r.bad = 0;
 	rc = decode_payload(&r, out, &when);
 	if (rc == STSDANE_OK && learned != NULL)
 		*learned = when;

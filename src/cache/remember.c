@@ -200,23 +200,19 @@ int
 remember_evict_rank(const char *key, const unsigned char *val, size_t len,
     int64_t now)
 {
-	struct stsdane_decision *d = NULL;
+	struct record_peek p;
 	enum rem_kind k;
 	const char *domain;
-	int64_t learned;
-	int rank = CACHE_RANK_ORDINARY;
 
-	if (cache_record_decode(val, len, &d, &learned) != STSDANE_OK ||
-	    d == NULL)
+	if (cache_record_peek(val, len, &p) != STSDANE_OK)
 		return CACHE_RANK_DROP;
-	if (d->expires <= now)
-		rank = CACHE_RANK_DROP;
-	else if (rem_key_parse(key, &k, &domain) == 0 && k == REM_POLICY &&
-	    d->mechanism == STSDANE_MECH_MTASTS &&
-	    d->mode == STSDANE_MODE_ENFORCE)
-		rank = CACHE_RANK_KEEP;
-	stsdane_decision_free(d);
-	return rank;
+	if (p.expires <= now)
+		return CACHE_RANK_DROP;
+	if (rem_key_parse(key, &k, &domain) == 0 && k == REM_POLICY &&
+	    p.mechanism == STSDANE_MECH_MTASTS &&
+	    p.mode == STSDANE_MODE_ENFORCE)
+		return CACHE_RANK_KEEP;
+	return CACHE_RANK_ORDINARY;
 }
 
 /* The store, opened on first need; a failure is logged once. */

@@ -85,6 +85,11 @@ echo "world with $N synthetic domains up in $(( $(date +%s) - t0 )) s;" \
 rm -rf "$DIR" && mkdir -p "$DIR"
 "$P" fill "$DIR" 0 "$N" || { echo "refresh: fill failed" >&2; exit 1; }
 CONF=$WB/world/stsdane-delay.conf
+# A cache sized for its domains, as bench-scale fill's is: a refreshed
+# domain has up to four records (policy, TXT id seen, answer, DANE
+# marker).  At the default bound of 10^5 entries, 10^5 domains would
+# have every write of the refresh evict.
+MAXE=$((4 * N + 1000))
 
 # Cached decisions in fresh processes while the refresh runs.
 w=10000
@@ -103,7 +108,8 @@ start=$(date +%s.%N)
 # deliveries sampled meanwhile run at the default priority.
 world exec nice -n 10 /usr/bin/time -f 'maxrss_kib=%M' \
     -o "$OUT/refresh-time.txt" "$BUILD/sts-dane-query" -c "$CONF" \
-    -o cache_path="$DIR" -o refresh_concurrency="$CONC" \
+    -o cache_path="$DIR" -o cache_max_entries="$MAXE" \
+    -o refresh_concurrency="$CONC" \
     -o refresh_host_concurrency=0 -o refresh_host_rate=0 \
     --refresh --within 1000000 --quiet \
     > "$OUT/refresh-out.txt" 2> "$OUT/refresh-err.txt"

@@ -437,6 +437,17 @@ vg "DANE query" -c "$CONF" --no-cache --json dane-ee.test
 vg "probe" -c "$CONF" --probe dane-mismatch.test
 vg "cache list" -c "$CONF" -o cache_path="$VGCACHE" --cache-list --json
 vg "check-policy" --json --check-policy "$P/enforce.test/$POL" --mx mx.enforce.test
+# The refresh's worker threads, their shared answers-file mapping, the
+# write gate and the per-address limits.
+if selected "valgrind: refresh"; then
+	for d in crlf.test testing.test wild.test; do
+		run -c "$CONF" -o cache_path="$VGCACHE" "$d"
+	done
+fi
+vg "refresh, four at once, per-address limits" -c "$CONF" \
+    -o cache_path="$VGCACHE" -o refresh_concurrency=4 \
+    -o refresh_host_concurrency=2 -o refresh_host_rate=20 \
+    --refresh --within 1000000000
 
 # ---------------------------------------------------------------- refresh, eviction
 # --refresh decides every cached domain again, several at once

@@ -464,3 +464,34 @@ Test(cache_record, encode_refuses_what_it_could_not_read_back)
 	cr_assert_eq(cache_record_decode(NULL, 0, &d, NULL),
 	    STSDANE_ERR_NOTFOUND);
 }
+
+/* The eviction's peek reads what decode reads, and refuses what it refuses. */
+Test(cache_record, peek_agrees_with_decode)
+{
+	size_t i, off;
+
+	for (i = 0; i < NCASES; i++) {
+		struct stsdane_decision *d;
+		struct record_peek p;
+		unsigned char *buf;
+		size_t len;
+
+		encode_case(&rec_cases[i], &d, &buf, &len);
+		cr_assert_eq(cache_record_peek(buf, len, &p), STSDANE_OK,
+		    "%s: peek", rec_cases[i].what);
+		cr_assert_eq(p.mechanism, d->mechanism, "%s", rec_cases[i].what);
+		cr_assert_eq(p.mode, d->mode, "%s", rec_cases[i].what);
+		cr_assert_eq(p.expires, d->expires, "%s", rec_cases[i].what);
+		for (off = 0; off < len; off++) {
+			buf[off] ^= 0x10;
+			cr_assert_eq(cache_record_peek(buf, len, &p),
+			    STSDANE_ERR_NOTFOUND, "%s: byte %zu flipped",
+			    rec_cases[i].what, off);
+			buf[off] ^= 0x10;
+		}
+		cr_assert_eq(cache_record_peek(buf, len - 1, &p),
+		    STSDANE_ERR_NOTFOUND);
+		stsdane_decision_free(d);
+		free(buf);
+	}
+}
