@@ -51,11 +51,12 @@ extern const struct cache_ops cache_bdb_ops;
 enum {
 	CACHE_RANK_DROP = 0,	/* expired, or unreadable */
 	CACHE_RANK_ORDINARY = 1,
-	CACHE_RANK_KEEP = 2	/* only after everything else */
+	CACHE_RANK_RECENT = 2,	/* its domain was used lately */
+	CACHE_RANK_KEEP = 3	/* only after everything else */
 };
-typedef int cache_rank_fn(const char *key, const unsigned char *val,
-    size_t len, int64_t now);
-void cache_bdb_set_rank(void *impl, cache_rank_fn *fn);
+typedef int cache_rank_fn(void *arg, const char *key,
+    const unsigned char *val, size_t len, int64_t now);
+void cache_bdb_set_rank(void *impl, cache_rank_fn *fn, void *arg);
 /*
  * on: the handle's writes are a background job's (the refresh), whose
  * fsync waits outside the lock (cache_bdb.c).
@@ -99,6 +100,8 @@ void ans_put(struct ans_file *a, const struct stsdane_decision *d,
 void ans_update(struct ans_file *a, const struct stsdane_decision *d,
     int64_t now);
 void ans_del(struct ans_file *a, const char *domain);
+/* Does domain's slot name domain (an answer there, valid or not)? */
+int ans_holds(const struct ans_file *a, const char *domain);
 void ans_clear(struct ans_file *a);
 void ans_close(struct ans_file *a);
 

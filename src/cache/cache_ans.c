@@ -13,6 +13,7 @@
  *	void ans_update(struct ans_file *a,
  *	    const struct stsdane_decision *d, int64_t now)
  *	void ans_del(struct ans_file *a, const char *domain)
+ *	int ans_holds(const struct ans_file *a, const char *domain)
  *	void ans_clear(struct ans_file *a)
  *	void ans_close(struct ans_file *a)
  * DESCRIPTION
@@ -402,6 +403,27 @@ slot_free_or_own(const struct ans_file *a, const char *domain)
 	return len == 0 || (len >= 2 + dlen &&
 	    (size_t)(slot[8] | slot[9] << 8) == dlen &&
 	    memcmp(slot + SLOT_HDR, domain, dlen) == 0);
+}
+
+/*
+ * For the eviction's rank: the domain was decided or read here lately.
+ * Only its name is compared, so a torn slot can at worst change which
+ * entry is evicted, never what is answered.
+ */
+int
+ans_holds(const struct ans_file *a, const char *domain)
+{
+	const unsigned char *src;
+	size_t dlen = strlen(domain);
+	uint32_t len;
+
+	if (a == NULL || dlen > ANS_SLOT - SLOT_HDR)
+		return 0;
+	src = a->map + slot_of(domain);
+	len = get32(src);
+	return len >= 2 + dlen && len <= ANS_SLOT - 8 &&
+	    (size_t)(src[8] | src[9] << 8) == dlen &&
+	    memcmp(src + SLOT_HDR, domain, dlen) == 0;
 }
 
 /* own_only: write only over an empty slot or domain's own (checked under

@@ -7,7 +7,7 @@
  *	void *cache_bdb_open(const char *dir, unsigned max_entries,
  *	    cache_log_fn *log, void *logarg, char *err, size_t errlen)
  *	void cache_bdb_close(void *impl)
- *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
+ *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn, void *arg)
  *	void cache_bdb_set_lazy_sync(void *impl, int on)
  *	extern const struct cache_ops cache_bdb_ops
  * DESCRIPTION
@@ -52,8 +52,8 @@
  *	version byte, the store time) that eviction uses: when a new key
  *	would exceed max_entries, a few entries from a random position
  *	are sampled and ranked by the owner's rank function
- *	(cache_bdb_set_rank(): expired first, ordinary next, those to keep
- *	longest last), and of the lowest rank the one stored longest ago
+ *	(cache_bdb_set_rank(): expired first, ordinary next, recently used
+ *	after them, those to keep longest last), and of the lowest rank the one stored longest ago
  *	is deleted.  A value whose envelope is wrong reads as absent and
  *	is deleted.
  *

@@ -62,6 +62,7 @@ struct bdb_cache {
 	char lockpath[PATH_MAX];
 	unsigned max_entries;
 	cache_rank_fn *rank;	/* NULL: every entry ordinary */
+	void *rank_arg;
 	cache_log_fn *log;
 	void *logarg;
 	int lockfd;

@@ -5,7 +5,7 @@
  *	#include "cache_bdb.h"
  *
  *	int make_room(struct bdb_cache *c, DBT *k)
- *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
+ *	void cache_bdb_set_rank(void *impl, cache_rank_fn *fn, void *arg)
  * DESCRIPTION
  *	Called under the exclusive lock before a put: when the put would
  *	add a key beyond max_entries, up to EVICT_PER_PUT entries go, so
@@ -14,6 +14,7 @@
  *	consecutive entries from a random position (DB_RECNUM makes the
  *	position cheap) by rank, which the owner of the records gives
  *	(cache_bdb_set_rank(); remember.c's: expired first, then ordinary,
+ *	then those of a domain used lately,
  *	then a still-valid enforce policy), and within a rank by the store
  *	time of the envelope, oldest first.  When the sample holds only
  *	entries to keep, up to EVICT_SCAN more are looked at for anything
@@ -58,8 +59,8 @@ rank_of(const struct bdb_cache *c, const DBT *k, const DBT *d, int64_t now)
 		return CACHE_RANK_ORDINARY;
 	memcpy(key, k->data, k->size);
 	key[k->size] = '\0';
-	return c->rank(key, (const unsigned char *)d->data + VAL_HDR,
-	    d->size - VAL_HDR, now);
+	return c->rank(c->rank_arg, key,
+	    (const unsigned char *)d->data + VAL_HDR, d->size - VAL_HDR, now);
 }
 
 static void
@@ -132,12 +133,14 @@ evict_one(struct bdb_cache *c, db_recno_t n)
 }
 
 void
-cache_bdb_set_rank(void *impl, cache_rank_fn *fn)
+cache_bdb_set_rank(void *impl, cache_rank_fn *fn, void *arg)
 {
 	struct bdb_cache *c = impl;
 
-	if (c != NULL)
+	if (c != NULL) {
 		c->rank = fn;
+		c->rank_arg = arg;
+	}
 }
 
 int

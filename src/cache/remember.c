@@ -191,15 +191,19 @@ get_ans(struct remember *r)
 
 /*
  * Which records a full store gives up first: expired or undecodable
- * ones, then any other, and last a still-valid MTA-STS policy in
+ * ones, then any other whose domain the answers file does not name, then
+ * those whose domain it does (decided or read lately: "least recently
+ * used" without a write per read, which would put the lock and an fsync
+ * on the delivery path), and last a still-valid MTA-STS policy in
  * enforce mode: evicting that reopens the window RFC 8461 section 5.1's
  * caching closes (a policy already seen protects against a stripped
  * TXT record).
  */
 int
-remember_evict_rank(const char *key, const unsigned char *val, size_t len,
-    int64_t now)
+remember_evict_rank(void *arg, const char *key, const unsigned char *val,
+    size_t len, int64_t now)
 {
+	struct remember *r = arg;
 	struct record_peek p;
 	enum rem_kind k;
 	const char *domain;
@@ -208,11 +212,13 @@ remember_evict_rank(const char *key, const unsigned char *val, size_t len,
 		return CACHE_RANK_DROP;
 	if (p.expires <= now)
 		return CACHE_RANK_DROP;
-	if (rem_key_parse(key, &k, &domain) == 0 && k == REM_POLICY &&
-	    p.mechanism == STSDANE_MECH_MTASTS &&
+	if (rem_key_parse(key, &k, &domain) < 0)
+		return CACHE_RANK_ORDINARY;
+	if (k == REM_POLICY && p.mechanism == STSDANE_MECH_MTASTS &&
 	    p.mode == STSDANE_MODE_ENFORCE)
 		return CACHE_RANK_KEEP;
-	return CACHE_RANK_ORDINARY;
+	return r != NULL && ans_holds(r->ans, domain) ? CACHE_RANK_RECENT :
+	    CACHE_RANK_ORDINARY;
 }
 
 /* The store, opened on first need; a failure is logged once. */
@@ -238,7 +244,7 @@ get_store(struct remember *r)
 	}
 	r->ops = &cache_bdb_ops;
 	r->own_store = 1;
-	cache_bdb_set_rank(r->impl, remember_evict_rank);
+	cache_bdb_set_rank(r->impl, remember_evict_rank, r);
 	cache_bdb_set_lazy_sync(r->impl, r->gate != NULL);
 	if (r->ans == NULL) {		/* the directory exists now */
 		r->ans_tried = 1;

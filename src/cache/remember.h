@@ -97,8 +97,12 @@ void remember_free(struct remember *r);
  */
 void remember_set_background(struct remember *r, void (*gate)(void *arg,
     int enter), void *arg);
-/* The eviction rank of a stored record (cache_rank_fn, cache.h). */
-int remember_evict_rank(const char *key, const unsigned char *val,
+/*
+ * The eviction rank of a stored record (cache_rank_fn, cache.h); arg is
+ * the struct remember whose answers file says which domains were used
+ * lately, or NULL.
+ */
+int remember_evict_rank(void *arg, const char *key, const unsigned char *val,
     size_t len, int64_t now);
 /* Is the shared store usable?  Opens it on first call. */
 int remember_have_store(struct remember *r);

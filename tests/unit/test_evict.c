@@ -28,7 +28,7 @@ setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 	store = cache_bdb_open(dir, BOUND, NULL, NULL, err, sizeof(err));
 	cr_assert_not_null(store, "open: %s", err);
-	cache_bdb_set_rank(store, remember_evict_rank);
+	cache_bdb_set_rank(store, remember_evict_rank, NULL);
 }
 
 static void
@@ -124,21 +124,21 @@ Test(evict, rank_of_each_record)
 	d->mode = STSDANE_MODE_ENFORCE;
 	d->expires = now + 60;
 	cr_assert_eq(cache_record_encode(d, now, &rec, &len), STSDANE_OK);
-	cr_expect_eq(remember_evict_rank("sts/a.test", rec, len, now),
+	cr_expect_eq(remember_evict_rank(NULL, "sts/a.test", rec, len, now),
 	    CACHE_RANK_KEEP);
 	/* the answer and the markers are ordinary: the policy protects */
-	cr_expect_eq(remember_evict_rank("ans/a.test", rec, len, now),
+	cr_expect_eq(remember_evict_rank(NULL, "ans/a.test", rec, len, now),
 	    CACHE_RANK_ORDINARY);
 	/* expired, a policy in enforce mode included */
-	cr_expect_eq(remember_evict_rank("sts/a.test", rec, len, now + 60),
+	cr_expect_eq(remember_evict_rank(NULL, "sts/a.test", rec, len, now + 60),
 	    CACHE_RANK_DROP);
 	/* what does not decode goes first */
-	cr_expect_eq(remember_evict_rank("sts/a.test", rec, len - 1, now),
+	cr_expect_eq(remember_evict_rank(NULL, "sts/a.test", rec, len - 1, now),
 	    CACHE_RANK_DROP);
 	free(rec);
 	d->mode = STSDANE_MODE_TESTING;
 	cr_assert_eq(cache_record_encode(d, now, &rec, &len), STSDANE_OK);
-	cr_expect_eq(remember_evict_rank("sts/a.test", rec, len, now),
+	cr_expect_eq(remember_evict_rank(NULL, "sts/a.test", rec, len, now),
 	    CACHE_RANK_ORDINARY);
 	free(rec);
 	stsdane_decision_free(d);
@@ -268,4 +268,92 @@ Test(evict, replacing_at_the_bound)
 		name(dom, sizeof(dom), "d", i);
 		cr_expect(has(REM_ANSWER, dom));
 	}
+}
+
+/*
+ * A record whose domain has an answer in the answers file (decided or
+ * read lately) ranks above one whose domain has none: least recently
+ * used, without a write per read.
+ */
+Test(evict, domains_in_the_answers_file_rank_as_recent)
+{
+	struct remember *r = remember_new(dir, BOUND, NULL, NULL);
+	struct stsdane_decision *d = decision_new("used.test");
+	int64_t now = (int64_t)time(NULL);
+	unsigned char *rec = NULL;
+	size_t len = 0;
+
+	cr_assert_not_null(r);
+	cr_assert_not_null(d);
+	d->mechanism = STSDANE_MECH_MTASTS;
+	d->mode = STSDANE_MODE_TESTING;
+	d->expires = now + 3600;
+	remember_answer_put(r, d, now, 0);
+	cr_assert_eq(cache_record_encode(d, now, &rec, &len), STSDANE_OK);
+	cr_expect_eq(remember_evict_rank(r, "sts/used.test", rec, len, now),
+	    CACHE_RANK_RECENT);
+	cr_expect_eq(remember_evict_rank(r, "txt/used.test", rec, len, now),
+	    CACHE_RANK_RECENT);
+	cr_expect_eq(remember_evict_rank(r, "sts/unused.test", rec, len, now),
+	    CACHE_RANK_ORDINARY);
+	cr_expect_eq(remember_evict_rank(r, "sts/used.test", rec, len,
+	    now + 3600), CACHE_RANK_DROP, "expired goes first all the same");
+	free(rec);
+	stsdane_decision_free(d);
+	remember_free(r);
+	{
+		char path[300];
+
+		(void)snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
+		unlink(path);
+	}
+}
+
+/*
+ * At the bound, entries of domains the answers file names (used lately)
+ * outlast older-written and newer-written ones of domains it does not.
+ */
+Test(evict, used_domains_outlast_unused_ones)
+{
+	struct remember *r = remember_new(dir, BOUND, NULL, NULL);
+	int64_t now = (int64_t)time(NULL);
+	struct timespec tick = { 1, 100 * 1000 * 1000 };
+	char dom[64], path[300];
+	int i;
+
+	cr_assert_not_null(r);
+	cache_bdb_set_rank(store, remember_evict_rank, r);
+	for (i = 0; i < BOUND; i++) {	/* the used ones are the oldest */
+		name(dom, sizeof(dom), i < BOUND / 2 ? "used" : "unused",
+		    i % (BOUND / 2));
+		put(REM_TXT_SEEN, dom, STSDANE_MODE_TESTING, now + 3600);
+		if (i == BOUND / 2 - 1)
+			nanosleep(&tick, NULL);
+	}
+	for (i = 0; i < BOUND / 2; i++) {
+		struct stsdane_decision *d;
+
+		name(dom, sizeof(dom), "used", i);
+		d = decision_new(dom);
+		cr_assert_not_null(d);
+		d->expires = now + 3600;
+		remember_answer_put(r, d, now, 0);	/* as a delivery does */
+		stsdane_decision_free(d);
+	}
+	nanosleep(&tick, NULL);
+	for (i = 0; i < BOUND / 2; i++) {
+		name(dom, sizeof(dom), "new", i);
+		put(REM_TXT_SEEN, dom, STSDANE_MODE_TESTING, now + 3600);
+		cr_assert_leq(count(), BOUND);
+	}
+	for (i = 0; i < BOUND / 2; i++) {
+		name(dom, sizeof(dom), "used", i);
+		cr_expect(has(REM_TXT_SEEN, dom), "%s was evicted", dom);
+		name(dom, sizeof(dom), "unused", i);
+		cr_expect(!has(REM_TXT_SEEN, dom), "%s was kept", dom);
+	}
+	cache_bdb_set_rank(store, remember_evict_rank, NULL);
+	remember_free(r);
+	(void)snprintf(path, sizeof(path), "%s/stsdane.answers", dir);
+	unlink(path);
 }
