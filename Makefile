@@ -258,9 +258,13 @@ FUZZ_CFLAGS = $(filter-out -fvisibility=hidden $(OPT),$(BASE_CFLAGS)) \
 	$(DEP_CFLAGS) -O1 -g $(FUZZ_SAN) -Itests/fuzz -Wno-format-nonliteral
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_OBJ = $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/seed.o
+FUZZ_OBJ = $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/seed.o \
+	$(FUZZ_BUILD)/obj/postfix/netstring.o
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/obj/postfix/%.o: postfix/%.c $(wildcard postfix/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(FUZZ_BUILD)/obj/seed.o: tests/fuzz/seed.c $(wildcard tests/fuzz/*.h) $(LIB_HDR)

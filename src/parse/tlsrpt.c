@@ -182,7 +182,7 @@ https_ok(const char *u, size_t n, const char **why)
 		return 0;
 	}
 	hend = i;
-	if (u[0] == '[') {
+	if (i > 0 && u[0] == '[') {	/* "https://" may end the record */
 		const char *rb = memchr(u, ']', i);
 
 		if (rb == NULL)

@@ -2,6 +2,7 @@
  * test_tlsrpt.c - stsdane_tlsrpt_check(): the _smtp._tls TXT record set
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -167,4 +168,34 @@ Test(tlsrpt, plugin_table)
 	cr_expect(p->size >= offsetof(struct stsdane_plugin, tlsrpt_free) +
 	    sizeof(p->tlsrpt_free));
 	cr_expect(p->tlsrpt_check == stsdane_tlsrpt_check);
+}
+
+/*
+ * A record that ends right after "https://", in a buffer of exactly its
+ * length (no NUL after it, as a TXT record's bytes come): refused, and
+ * nothing read past its end (fuzz_tlsrpt found the read; ASan shows it).
+ */
+Test(tlsrpt, https_scheme_at_the_very_end)
+{
+	static const char *const texts[] = {
+		"v=TLSRPTv1; rua=https://",
+		"v=TLSRPTv1; rua=mailto:a@example.com,https://",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t len = strlen(texts[i]);
+		char *exact = malloc(len);
+		const char *recs[1];
+		struct stsdane_tlsrpt *r = NULL;
+		char err[256];
+
+		cr_assert_not_null(exact);
+		memcpy(exact, texts[i], len);
+		recs[0] = exact;
+		cr_expect_eq(stsdane_tlsrpt_check(recs, &len, 1, &r, err,
+		    sizeof(err)), STSDANE_ERR_SYNTAX, "%s", texts[i]);
+		cr_expect_null(r);
+		free(exact);
+	}
 }
