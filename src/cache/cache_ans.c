@@ -344,6 +344,15 @@ ans_close(struct ans_file *a)
 	free(a);
 }
 
+/* Does a slot (or its copy) of len bytes in use name domain? */
+static int
+slot_names(const unsigned char *slot, uint32_t len, const char *domain,
+    size_t dlen)
+{
+	return len >= 2 + dlen && (size_t)(slot[8] | slot[9] << 8) == dlen &&
+	    memcmp(slot + SLOT_HDR, domain, dlen) == 0;
+}
+
 /*
  * Copy the slot of domain out of the mapping into slot (ANS_SLOT bytes):
  * its header first, then only the length it claims.  The length of the
@@ -376,10 +385,8 @@ ans_get(struct ans_file *a, const char *domain, int64_t now)
 	if (a == NULL)
 		return NULL;
 	len = copy_slot(a, domain, slot);
-	if (len < 2 + dlen ||
-	    get32(slot + 4) != sd_crc32(0, slot + 8, len) ||
-	    (size_t)(slot[8] | slot[9] << 8) != dlen ||
-	    memcmp(slot + SLOT_HDR, domain, dlen) != 0)
+	if (len < 2 + dlen || get32(slot + 4) != sd_crc32(0, slot + 8, len) ||
+	    !slot_names(slot, len, domain, dlen))
 		return NULL;
 	if (cache_record_decode(slot + SLOT_HDR + dlen, len - 2 - dlen, &d,
 	    &learned) != STSDANE_OK || d == NULL)
@@ -400,9 +407,7 @@ slot_free_or_own(const struct ans_file *a, const char *domain)
 	size_t dlen = strlen(domain);
 	uint32_t len = copy_slot(a, domain, slot);
 
-	return len == 0 || (len >= 2 + dlen &&
-	    (size_t)(slot[8] | slot[9] << 8) == dlen &&
-	    memcmp(slot + SLOT_HDR, domain, dlen) == 0);
+	return len == 0 || slot_names(slot, len, domain, dlen);
 }
 
 /*
@@ -421,9 +426,7 @@ ans_holds(const struct ans_file *a, const char *domain)
 		return 0;
 	src = a->map + slot_of(domain);
 	len = get32(src);
-	return len >= 2 + dlen && len <= ANS_SLOT - 8 &&
-	    (size_t)(src[8] | src[9] << 8) == dlen &&
-	    memcmp(src + SLOT_HDR, domain, dlen) == 0;
+	return len <= ANS_SLOT - 8 && slot_names(src, len, domain, dlen);
 }
 
 /* own_only: write only over an empty slot or domain's own (checked under

@@ -194,7 +194,6 @@ end_wait(struct sched *s, int64_t now)
 	if (!s->fetch_waiting)
 		return;
 	s->fetch_waiting = 0;
-	s->waited_ms += now - s->wait_since;
 	hostlimit_add_waited(now - s->wait_since);
 }
 

@@ -66,7 +66,6 @@ struct sched {
 	unsigned host_conc, host_rate;
 	int fetch_waiting;		/* for a slot; req below */
 	int64_t wait_since, retry_at;
-	int64_t waited_ms;		/* in total, this scheduler */
 	int slot_held;			/* for slot_addr */
 	char slot_addr[HOSTLIMIT_ADDR_MAX];
 	struct fetch_request req;	/* a waiting fetch's request: */
